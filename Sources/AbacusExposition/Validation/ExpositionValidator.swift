@@ -2,20 +2,198 @@
 /// labels, duplicate series, histogram and summary invariants. Every parser and decoder runs
 /// its output through here, so a family is valid by the same rules whatever format it came in.
 public enum ExpositionValidator {
-    /// Every problem of one family, in order (empty when the family is valid). O(series).
+    /// Every problem of one family, in order (empty when the family is valid). O(series · labels).
     public static func problems(in family: MetricFamily) -> [String] {
-        []  // filled in by the validation work
+        findProblems(in: family).map(\.message)
     }
 
     /// Throws an ``ExpositionError`` for the first problem of the first invalid family, and for
-    /// a family name that appears twice. O(series).
+    /// a family name that appears twice. O(series · labels).
     public static func validate(_ families: [MetricFamily]) throws {
         var seen = Set<String>()
+        seen.reserveCapacity(families.count)
         for family in families {
             if !seen.insert(family.name).inserted {
                 throw ExpositionError("metric family \(family.name) appears twice")
             }
-            if let first = problems(in: family).first { throw ExpositionError(first) }
+            if let first = findProblems(in: family, stopAtFirst: true).first { throw ExpositionError(first.message) }
         }
+    }
+
+    /// A problem and the index of the metric it was found in (`nil` for the family itself).
+    struct Problem {
+        var metricIndex: Int?
+        var message: String
+    }
+
+    static func findProblems(in family: MetricFamily, stopAtFirst: Bool = false) -> [Problem] {
+        var problems: [Problem] = []
+        let name = family.name
+        if !NameRules.isValidMetricName(name) {
+            problems.append(Problem(message: "invalid metric name \"\(name)\""))
+            if stopAtFirst { return problems }
+        }
+        if let unit = family.unit, !unit.isEmpty {
+            let base = family.type == .counter && name.hasSuffix("_total") ? String(name.dropLast(6)) : name
+            if !base.hasSuffix("_" + unit) {
+                problems.append(Problem(message: "metric \(name) has unit \(unit) but its name does not end in _\(unit)"))
+                if stopAtFirst { return problems }
+            }
+        }
+        var seenSeries = Set<[Label]>()
+        seenSeries.reserveCapacity(family.metrics.count)
+        for (index, metric) in family.metrics.enumerated() {
+            let before = problems.count
+            check(metric, of: family, into: &problems, index: index)
+            if problems.count == before {
+                let key = isSorted(metric.labels) ? metric.labels : metric.labels.sorted()
+                if !seenSeries.insert(key).inserted {
+                    problems.append(Problem(metricIndex: index,
+                                            message: "duplicate series \(name)\(render(metric.labels))"))
+                }
+            }
+            if stopAtFirst && !problems.isEmpty { return problems }
+        }
+        return problems
+    }
+
+    static func check(_ metric: Metric, of family: MetricFamily, into problems: inout [Problem], index: Int) {
+        let series = family.name + render(metric.labels)
+        func fail(_ message: String) { problems.append(Problem(metricIndex: index, message: message)) }
+
+        var names = Set<String>()
+        for label in metric.labels {
+            if !NameRules.isValidLabelName(label.name) {
+                fail("invalid label name \"\(label.name)\" in \(series)")
+            } else if NameRules.isReservedLabelName(label.name) {
+                fail("label name \(label.name) in \(series) is reserved (names starting with __ are for Prometheus)")
+            } else if !names.insert(label.name).inserted {
+                fail("duplicate label name \(label.name) in \(series)")
+            }
+        }
+        switch (family.type, metric.value) {
+        case (.counter, .counter(let counter)):
+            if let exemplar = counter.exemplar { check(exemplar, series: series, fail: fail) }
+        case (.gauge, .gauge), (.untyped, .untyped), (.info, .info):
+            break
+        case (.histogram, .histogram(let histogram)), (.gaugeHistogram, .histogram(let histogram)):
+            if names.contains("le") { fail("histogram \(series) has a label named le besides its buckets' (le is reserved)") }
+            check(histogram, series: series, gauge: family.type == .gaugeHistogram, fail: fail)
+        case (.summary, .summary(let summary)):
+            if names.contains("quantile") {
+                fail("summary \(series) has a label named quantile besides its quantiles' (quantile is reserved)")
+            }
+            check(summary, series: series, fail: fail)
+        case (.stateSet, .stateSet(let states)):
+            if names.contains(family.name) {
+                fail("stateset \(series) has a label named like the family, which is reserved for its states")
+            }
+            var stateNames = Set<String>()
+            for state in states where !stateNames.insert(state.name).inserted {
+                fail("stateset \(series) lists state \(state.name) twice")
+            }
+        default:
+            fail("\(series) has a \(metric.value.kindName) value in a family of type \(family.type.openMetricsName)")
+        }
+    }
+
+    static func check(_ histogram: HistogramValue, series: String, gauge: Bool, fail: (String) -> Void) {
+        let buckets = histogram.buckets
+        if buckets.isEmpty {
+            if histogram.native == nil { fail("histogram \(series) has no buckets (a +Inf bucket is required)") }
+        } else {
+            var previous: Bucket?
+            for bucket in buckets {
+                if bucket.upperBound.isNaN { fail("histogram \(series) has a bucket with le=\"NaN\""); return }
+                if bucket.cumulativeCount.isNaN || bucket.cumulativeCount < 0 {
+                    fail("histogram \(series) bucket le=\"\(NumberFormatting.string(bucket.upperBound))\" has count "
+                        + "\(NumberFormatting.string(bucket.cumulativeCount)), counts must be non-negative")
+                    return
+                }
+                if let previous {
+                    if bucket.upperBound <= previous.upperBound {
+                        fail("histogram \(series) bucket bounds must increase: le=\"\(NumberFormatting.string(bucket.upperBound))\""
+                            + " follows le=\"\(NumberFormatting.string(previous.upperBound))\"")
+                        return
+                    }
+                    if bucket.cumulativeCount < previous.cumulativeCount {
+                        fail("histogram \(series) bucket counts must be cumulative: le=\"\(NumberFormatting.string(bucket.upperBound))\""
+                            + " has \(NumberFormatting.string(bucket.cumulativeCount)), less than the "
+                            + "\(NumberFormatting.string(previous.cumulativeCount)) of le=\"\(NumberFormatting.string(previous.upperBound))\"")
+                        return
+                    }
+                }
+                previous = bucket
+            }
+            let last = buckets[buckets.count - 1]
+            if last.upperBound != .infinity {
+                fail("histogram \(series) has no +Inf bucket")
+                return
+            }
+            if let count = histogram.count, count != last.cumulativeCount {
+                let countName = gauge ? "_gcount" : "_count"
+                fail("histogram \(series) \(countName) is \(NumberFormatting.string(count)) but its +Inf bucket counts "
+                    + NumberFormatting.string(last.cumulativeCount))
+            }
+        }
+        if let count = histogram.count, count.isNaN || count < 0 {
+            fail("histogram \(series) count must be non-negative, got \(NumberFormatting.string(count))")
+        }
+        for bucket in buckets { if let exemplar = bucket.exemplar { check(exemplar, series: series, fail: fail) } }
+    }
+
+    static func check(_ summary: SummaryValue, series: String, fail: (String) -> Void) {
+        var ranks = Set<Double>()
+        for quantile in summary.quantiles {
+            if !(quantile.quantile >= 0 && quantile.quantile <= 1) {
+                fail("summary \(series) has quantile \(NumberFormatting.string(quantile.quantile)), outside [0, 1]")
+            } else if !ranks.insert(quantile.quantile).inserted {
+                fail("summary \(series) lists quantile \(NumberFormatting.string(quantile.quantile)) twice")
+            }
+        }
+        if let count = summary.count, count.isNaN || count < 0 {
+            fail("summary \(series) count must be non-negative, got \(NumberFormatting.string(count))")
+        }
+    }
+
+    static func check(_ exemplar: Exemplar, series: String, fail: (String) -> Void) {
+        var length = 0
+        var names = Set<String>()
+        for label in exemplar.labels {
+            if !NameRules.isValidLabelName(label.name) {
+                fail("invalid exemplar label name \"\(label.name)\" on \(series)")
+            } else if !names.insert(label.name).inserted {
+                fail("duplicate exemplar label name \(label.name) on \(series)")
+            }
+            length += label.name.unicodeScalars.count + label.value.unicodeScalars.count
+        }
+        if length > 128 {
+            fail("exemplar labels on \(series) are \(length) code points long, more than the 128 allowed")
+        }
+    }
+
+    @inline(__always)
+    static func isSorted(_ labels: [Label]) -> Bool {
+        var i = 1
+        while i < labels.count {
+            if !(labels[i - 1] < labels[i]) { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// `{a="1",b="2"}` (or nothing for no labels), escaped as in the text format, for messages.
+    static func render(_ labels: [Label]) -> String {
+        if labels.isEmpty { return "" }
+        var buffer: [UInt8] = [UInt8(ascii: "{")]
+        for (i, label) in labels.enumerated() {
+            if i > 0 { buffer.append(UInt8(ascii: ",")) }
+            buffer.append(contentsOf: label.name.utf8)
+            buffer.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
+            Escaping.appendLabelValue(label.value, to: &buffer)
+            buffer.append(UInt8(ascii: "\""))
+        }
+        buffer.append(UInt8(ascii: "}"))
+        return String(decoding: buffer, as: UTF8.self)
     }
 }

@@ -1,0 +1,94 @@
+/// Collects the samples of one family as they are parsed and assembles its metrics.
+///
+/// Histograms and summaries are built in place (`partials`), so a bucket line costs no copy;
+/// their series are found by a byte key of their labels, checked against the previous line's
+/// first so that consecutive lines of one series cost no hashing.
+struct FamilyBuilder: Sendable {
+    let name: String
+    let nameBytes: [UInt8]
+    var type: MetricType = .untyped
+    var help: String?
+    var sawType = false
+    let firstLine: Int
+    /// Metrics of scalar families (counter, gauge, untyped), in order.
+    var metrics: [Metric] = []
+    /// Histogram and summary series under construction, in order of first appearance.
+    var partials: [Partial] = []
+    /// The line of each metric's first sample, for error messages.
+    var metricLines: [Int] = []
+    var seriesIndex: [[UInt8]: Int] = [:]
+    var lastKey: [UInt8] = []
+    var lastIndex = -1
+
+    struct Partial: Sendable {
+        var labels: [Label]
+        var timestampMs: Int64?
+        var histogram = HistogramValue(buckets: [])
+        var summary = SummaryValue(quantiles: [])
+    }
+
+    init(name: String, line: Int) {
+        self.name = name
+        self.nameBytes = Array(name.utf8)
+        self.firstLine = line
+    }
+
+    var hasSamples: Bool { !metrics.isEmpty || !partials.isEmpty }
+
+    /// The role a sample name plays in this family, or `nil` if it belongs to another family.
+    func role(of sample: UnsafeBufferPointer<UInt8>) -> SampleRole? {
+        let n = nameBytes.count
+        if sample.count == n {
+            guard sample.elementsEqual(nameBytes) else { return nil }
+            switch type {
+            case .summary: return .quantile
+            case .histogram, .gaugeHistogram: return .histogramBase
+            default: return .value
+            }
+        }
+        guard type == .summary || type == .histogram, sample.count > n,
+              UnsafeBufferPointer(rebasing: sample[0..<n]).elementsEqual(nameBytes)
+        else { return nil }
+        let suffix = UnsafeBufferPointer(rebasing: sample[n...])
+        if suffix.elementsEqual("_sum".utf8) { return .sum }
+        if suffix.elementsEqual("_count".utf8) { return .count }
+        if type == .histogram, suffix.elementsEqual("_bucket".utf8) { return .bucket }
+        return nil
+    }
+
+    enum SampleRole {
+        case value, quantile, sum, count, bucket, histogramBase
+    }
+
+    /// The index of the partial series with this label key, created with `makeLabels` if new.
+    mutating func partialIndex(key: [UInt8], line: Int, timestampMs: Int64?, makeLabels: () -> [Label]) -> Int {
+        if lastIndex >= 0, key == lastKey { return lastIndex }
+        let index: Int
+        if let found = seriesIndex[key] {
+            index = found
+        } else {
+            index = partials.count
+            partials.append(Partial(labels: makeLabels(), timestampMs: timestampMs))
+            metricLines.append(line)
+            seriesIndex[key] = index
+        }
+        lastKey.removeAll(keepingCapacity: true)
+        lastKey.append(contentsOf: key)  // a copy of the bytes, so the caller's scratch stays unshared
+        lastIndex = index
+        return index
+    }
+
+    /// The finished family.
+    func build() -> MetricFamily {
+        var family = MetricFamily(name: name, type: type, help: help)
+        switch type {
+        case .histogram, .gaugeHistogram:
+            family.metrics = partials.map { Metric(labels: $0.labels, value: .histogram($0.histogram), timestampMs: $0.timestampMs) }
+        case .summary:
+            family.metrics = partials.map { Metric(labels: $0.labels, value: .summary($0.summary), timestampMs: $0.timestampMs) }
+        default:
+            family.metrics = metrics
+        }
+        return family
+    }
+}

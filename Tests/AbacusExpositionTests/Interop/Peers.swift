@@ -1,0 +1,294 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Real Prometheus software used as referees by the interop tests: `promtool`, `prometheus`,
+/// `prometheus-pushgateway` and Python's `prometheus_client`.
+///
+/// `scripts/install-test-deps.sh` installs them. When one is missing, ``require(_:)`` records
+/// an issue (the test fails) if the environment has `CI=true`, and otherwise prints a note and
+/// returns `nil` so the test can return early: a developer without the peers can still run the
+/// suite, CI can never silently skip the referees.
+enum Peers {
+    enum Peer: String, CaseIterable {
+        case promtool
+        case prometheus
+        case pushgateway = "prometheus-pushgateway"
+        case pythonClient = "python3 with prometheus_client"
+    }
+
+    /// `CI=true` (or `1`) in the environment.
+    static var isCI: Bool {
+        let value = ProcessInfo.processInfo.environment["CI"]?.lowercased()
+        return value == "true" || value == "1"
+    }
+
+    /// The peer's executable, or `nil` after failing the test (CI) or printing a note (locally).
+    static func require(_ peer: Peer, sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
+        if let url = locate(peer) { return url }
+        let why = "\(peer.rawValue) is not installed; scripts/install-test-deps.sh installs it"
+        if isCI {
+            Issue.record("\(why) (CI=true: peers are mandatory)", sourceLocation: sourceLocation)
+        } else {
+            print("note: skipping the rest of this interop test: \(why)")
+        }
+        return nil
+    }
+
+    static func locate(_ peer: Peer) -> URL? {
+        switch peer {
+        case .promtool: executable("promtool")
+        case .prometheus: executable("prometheus")
+        case .pushgateway: executable("prometheus-pushgateway")
+        case .pythonClient: pythonWithClient
+        }
+    }
+
+    /// The first `python3` that can `import prometheus_client`: the one on `PATH` (a pyenv here),
+    /// then the system's.
+    static let pythonWithClient: URL? = {
+        var candidates = executable("python3").map { [$0] } ?? []
+        candidates.append(URL(fileURLWithPath: "/usr/bin/python3"))
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            let probe = try? ProcessRunner.runSync(candidate, ["-c", "import prometheus_client"])
+            if probe?.status == 0 { return candidate }
+        }
+        return nil
+    }()
+
+    /// Looks `name` up in `PATH`, then in the usual system directories.
+    static func executable(_ name: String) -> URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin", "/bin"]
+        for directory in directories where !directory.isEmpty {
+            let candidate = URL(fileURLWithPath: directory).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return nil
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago: bind port 0, read the port, close.
+    static func freePort() throws -> Int {
+        #if canImport(Glibc)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw PeerError("socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw PeerError("bind() failed: errno \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw PeerError("getsockname() failed: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A new empty temporary directory; the caller removes it.
+    static func temporaryDirectory(_ prefix: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("abacus-\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+struct PeerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a program to completion with its output captured in temporary files (no pipe can fill
+/// up and deadlock), optionally feeding `stdin`, and kills it after `timeout` seconds.
+enum ProcessRunner {
+    struct Output {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: [UInt8]
+        var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+        var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+    }
+
+    static func run(
+        _ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil,
+        environment: [String: String]? = nil, timeout: TimeInterval = 60
+    ) async throws -> Output {
+        // The wait blocks a thread; keep it off the cooperative pool Swift Testing runs on.
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        try runSync(executable, arguments, stdin: stdin, environment: environment, timeout: timeout)
+                    })
+            }
+        }
+    }
+
+    static func runSync(
+        _ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil,
+        environment: [String: String]? = nil, timeout: TimeInterval = 60
+    ) throws -> Output {
+        let directory = try Peers.temporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let inURL = directory.appendingPathComponent("stdin")
+        let outURL = directory.appendingPathComponent("stdout")
+        let errURL = directory.appendingPathComponent("stderr")
+        try Data(stdin ?? []).write(to: inURL)
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let input = try FileHandle(forReadingFrom: inURL)
+        let output = try FileHandle(forWritingTo: outURL)
+        let errors = try FileHandle(forWritingTo: errURL)
+        defer {
+            try? input.close()
+            try? output.close()
+            try? errors.close()
+        }
+
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            stop(process)
+            throw PeerError("\(executable.lastPathComponent) \(arguments) did not finish within \(timeout) s")
+        }
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus,
+            stdout: Array(try Data(contentsOf: outURL)),
+            stderr: Array(try Data(contentsOf: errURL)))
+    }
+
+    /// SIGTERM, up to `grace` seconds to exit, then SIGKILL; by PID, never by name.
+    static func stop(_ process: Process, grace: TimeInterval = 5) {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            while process.isRunning { usleep(10_000) }
+        }
+    }
+}
+
+/// A peer server (prometheus, pushgateway, a static file server) started on 127.0.0.1 on a
+/// port chosen at run time, with its own temporary directory and log file.
+///
+/// Use it through ``withServer(_:arguments:readyPath:body:)``, which stops the process by PID
+/// (SIGTERM, then SIGKILL) and removes the directory however the body ends.
+final class PeerServer: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    let process = Process()
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var logURL: URL { directory.appendingPathComponent("server.log") }
+
+    init(port: Int, directory: URL) {
+        self.port = port
+        self.directory = directory
+    }
+
+    var log: String {
+        (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+    }
+
+    func stop() {
+        ProcessRunner.stop(process)
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Starts `executable` with `arguments(port, directory)`, waits until `GET readyPath` answers
+/// 200, runs `body`, and stops the server however `body` ends.
+func withServer<T>(
+    _ executable: URL, name: String, arguments: (Int, URL) throws -> [String], readyPath: String,
+    body: (PeerServer) async throws -> T
+) async throws -> T {
+    let server = PeerServer(port: try Peers.freePort(), directory: try Peers.temporaryDirectory(name))
+    defer { server.stop() }
+    FileManager.default.createFile(atPath: server.logURL.path, contents: nil)
+    let log = try FileHandle(forWritingTo: server.logURL)
+    defer { try? log.close() }
+    server.process.executableURL = executable
+    server.process.arguments = try arguments(server.port, server.directory)
+    server.process.currentDirectoryURL = server.directory
+    server.process.standardInput = FileHandle.nullDevice
+    server.process.standardOutput = log
+    server.process.standardError = log
+    try server.process.run()
+
+    let deadline = Date().addingTimeInterval(60)
+    while true {
+        if !server.process.isRunning {
+            throw PeerError("\(name) exited (status \(server.process.terminationStatus)) before ready:\n\(server.log)")
+        }
+        if let response = try? await HTTP.request("GET", server.baseURL + readyPath, timeout: 2),
+            response.status == 200
+        {
+            break
+        }
+        if Date() > deadline { throw PeerError("\(name) not ready within 60 s:\n\(server.log)") }
+        try await Task.sleep(nanoseconds: 100_000_000)
+    }
+    return try await body(server)
+}
+
+/// Minimal HTTP client over URLSession for talking to local peers.
+enum HTTP {
+    struct Response {
+        var status: Int
+        var headers: [String: String]
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    static func request(
+        _ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
+        timeout: TimeInterval = 30
+    ) async throws -> Response {
+        guard let target = URL(string: url) else { throw PeerError("bad URL \(url)") }
+        var request = URLRequest(url: target, timeoutInterval: timeout)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body { request.httpBody = Data(body) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw PeerError("no HTTP response from \(url)") }
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            fields[String(describing: name)] = String(describing: value)
+        }
+        return Response(status: http.statusCode, headers: fields, body: Array(data))
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs that SwiftPM does not bring: the real peers the interop
+# tests use as referees and the tools the scripts call.
+#
+#   Debian: prometheus (gives promtool), prometheus-pushgateway, protobuf-compiler, curl,
+#           netcat-openbsd, socat
+#   PyPI:   prometheus-client, into the `python3` on PATH
+#
+# Idempotent and fast when everything is present: apt-get runs (with one `apt-get update`) only
+# when a package is missing, pip only when `import prometheus_client` fails.
+# As a non-root user it installs nothing and only reports what is missing.
+set -euo pipefail
+
+debian_packages=(prometheus prometheus-pushgateway protobuf-compiler curl netcat-openbsd socat)
+
+is_installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
+}
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+    for package in "${debian_packages[@]}"; do
+        is_installed "$package" || missing+=("$package")
+    done
+else
+    echo "install-test-deps: no dpkg on this system; install by hand: ${debian_packages[*]}" >&2
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "install-test-deps: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # The Debian packages only install the services; nothing is started (no systemd here),
+        # and the tests start their own instances on free ports.
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "install-test-deps: missing Debian packages (run as root to install): ${missing[*]}" >&2
+    fi
+fi
+
+if command -v python3 >/dev/null 2>&1; then
+    if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
+        echo "install-test-deps: pip install prometheus-client into $(command -v python3)"
+        python3 -m pip install --quiet --disable-pip-version-check prometheus-client
+        # pyenv needs its shims refreshed only for new executables; a library needs nothing.
+    fi
+else
+    echo "install-test-deps: no python3 on PATH; the python interop tests need one" >&2
+fi
+
+echo "install-test-deps: ok"

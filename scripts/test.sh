@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The project's test command: everything CI checks, in order.
+#
+#   1. test dependencies (scripts/install-test-deps.sh: promtool, prometheus, pushgateway, ...)
+#   2. swift format lint --strict over Sources and Tests (config: .swift-format)
+#   3. swift test (unit, golden, property and real-peer interop tests)
+#   4. a short smoke run of every fuzz target (scripts/fuzz.sh all 20)
+#
+# Every stage runs even when an earlier one failed, so one run shows every problem; the exit
+# status is non-zero when any stage failed. FUZZ_SECONDS overrides the 20 seconds per target.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+
+failed=()
+section() {
+    echo
+    echo "================================================================"
+    echo "== $*"
+    echo "================================================================"
+}
+run_stage() {
+    local name=$1
+    shift
+    local start=$SECONDS
+    if "$@"; then
+        echo "-- $name: ok ($((SECONDS - start))s)"
+    else
+        echo "-- $name: FAILED ($((SECONDS - start))s)"
+        failed+=("$name")
+    fi
+}
+
+section "1/4 test dependencies"
+run_stage "dependencies" scripts/install-test-deps.sh
+
+section "2/4 swift format lint --strict"
+lint() {
+    if swift format lint --strict --recursive Sources Tests; then
+        return 0
+    fi
+    echo "swift format found problems; 'swift format format -i -r Sources Tests' fixes the layout ones" >&2
+    return 1
+}
+run_stage "lint" lint
+
+section "3/4 swift test"
+run_stage "swift test" swift test
+
+section "4/4 fuzz smoke run"
+run_stage "fuzz" scripts/fuzz.sh all "${FUZZ_SECONDS:-20}"
+
+section "summary"
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "FAILED stages: ${failed[*]}"
+    exit 1
+fi
+echo "all stages passed"
