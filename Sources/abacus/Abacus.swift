@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `abacus` command line.
 @main
-struct AbacusCommand: AsyncParsableCommand {
+struct AbacusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abacus",
         abstract: "Prometheus metrics for Swift: lint and convert expositions.",

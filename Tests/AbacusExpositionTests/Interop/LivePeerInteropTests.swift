@@ -71,7 +71,14 @@ struct LivePeerInteropTests {
         guard let pushgateway = Peers.require(.pushgateway), let python = Peers.require(.pythonClient) else { return }
         try await withServer(
             pushgateway, name: "pushgateway",
-            arguments: { port, _ in ["--web.listen-address=127.0.0.1:\(port)"] }, readyPath: "/-/ready"
+            arguments: { port, directory in
+                // Debian's build persists to /var/lib/prometheus/pushgateway.data by default:
+                // keep every run's state in its own directory.
+                [
+                    "--web.listen-address=127.0.0.1:\(port)",
+                    "--persistence.file=\(directory.appendingPathComponent("pushgateway.data").path)",
+                ]
+            }, readyPath: "/-/ready"
         ) { server in
             let base = server.baseURL
             let put = try await HTTP.request(
