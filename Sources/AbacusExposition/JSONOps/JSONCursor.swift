@@ -126,15 +126,42 @@ struct JSONCursor {
     mutating func readString(decode: Bool = true) throws(JSONSyntaxError) -> JSONStringToken {
         index += 1  // opening quote
         let start = index
-        // Fast path: printable ASCII up to the closing quote.
-        while index < end {
-            let b = base[index]
-            if b == UInt8(ascii: "\"") {
-                index += 1
-                return .raw(start..<(index - 1))
+        // Fast path: printable ASCII up to the closing quote, 8 bytes at a time while no byte
+        // is a quote, a backslash, a control character or non-ASCII (SWAR bit tricks), then
+        // byte by byte.
+        if let pointer = base.baseAddress {
+            var i = index
+            let bytes = pointer.assumingMemoryBound(to: UInt8.self)
+            while i + 8 <= end {
+                let word = UInt64(littleEndian: pointer.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let highs: UInt64 = 0x8080_8080_8080_8080
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+                    | ((word &- ones &* 0x20) & ~word) | word) & highs
+                if special == 0 {
+                    i += 8
+                    continue
+                }
+                // The lowest flagged byte is exact (borrows only run upwards).
+                i += special.trailingZeroBitCount >> 3
+                if bytes[i] == UInt8(ascii: "\"") {
+                    index = i + 1
+                    return .raw(start..<i)
+                }
+                break
             }
-            if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
-            index += 1
+            while i < end {
+                let b = bytes[i]
+                if b == UInt8(ascii: "\"") {
+                    index = i + 1
+                    return .raw(start..<i)
+                }
+                if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                i += 1
+            }
+            index = i
         }
         var out: [UInt8] = []
         var escaped = false
@@ -280,8 +307,15 @@ struct JSONCursor {
         }
     }
 
+    /// The token as a `String`. The bytes are valid UTF-8 already; this initializer is the
+    /// cheapest public way to build a (small, inline) string from them.
     func string(of token: JSONStringToken) -> String {
-        withBytes(of: token) { String(decoding: $0, as: UTF8.self) }
+        withBytes(of: token) { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { target in
+                UnsafeMutableRawBufferPointer(target).copyMemory(from: bytes)
+                return bytes.count
+            }
+        }
     }
 
     // MARK: Numbers

@@ -42,57 +42,57 @@ extension OpsDecoder {
     }
 
     /// The checks that need the whole message, in a fixed order.
-    static func validate(_ f: inout Fields, limits: OpsLimits) -> Result<OpsMessage, OpsRejection> {
+    static func validate(_ f: inout Fields, limits: OpsLimits) throws(OpsRejection) -> OpsMessage {
         guard let op = f.op else {
-            return .failure(OpsRejection(.missingField, "the message has no \"op\""))
+            throw OpsRejection(.missingField, "the message has no \"op\"")
         }
         let name: String
         if let given = f.name {
             name = given
-            if op != .shutdown, let (reason, message) = metricNameProblem(given, limits: limits) {
-                return .failure(OpsRejection(reason, message))
+            if op != .shutdown && !f.nameIsValid, let (reason, message) = metricNameProblem(given, limits: limits) {
+                throw OpsRejection(reason, message)
             }
         } else if op == .shutdown {
             name = ""
         } else {
-            return .failure(OpsRejection(.missingField, "the message has no \"name\""))
+            throw OpsRejection(.missingField, "the message has no \"name\"")
         }
         let value: Double
         if let given = f.value {
             guard given.isFinite else {
-                return .failure(OpsRejection(.nonFiniteValue, "\"value\" of \(name) is out of range for a 64-bit float"))
+                throw OpsRejection(.nonFiniteValue, "\"value\" of \(name) is out of range for a 64-bit float")
             }
             value = given
         } else if op == .event || op == .shutdown {
             value = 0
         } else {
-            return .failure(OpsRejection(.missingField, "the \(op.rawValue) message for \(name) has no \"value\""))
+            throw OpsRejection(.missingField, "the \(op.rawValue) message for \(name) has no \"value\"")
         }
         if op == .inc && value < 0 {
-            return .failure(OpsRejection(.negativeIncrement, "inc of \(name) by \(value): a counter only goes up (use op \"add\" on a gauge)"))
+            throw OpsRejection(.negativeIncrement, "inc of \(name) by \(value): a counter only goes up (use op \"add\" on a gauge)")
         }
-        if let problem = bucketFieldProblem(f, limits: limits) {
-            return .failure(OpsRejection(.invalidBuckets, problem))
+        if let problem = bucketFieldProblem(f.bucket, custom: f.custom, limits: limits) {
+            throw OpsRejection(.invalidBuckets, problem)
         }
         var histogram: HistogramLayout?
         if op == .obs {
             if f.labels.contains(where: { $0.name == "le" }) {
-                return .failure(OpsRejection(.invalidLabel, "label \"le\" is reserved for the bucket bounds of histogram \(name)"))
+                throw OpsRejection(.invalidLabel, "label \"le\" is reserved for the bucket bounds of histogram \(name)")
             }
-            let layout = self.layout(f)
+            let layout = self.layout(f.bucket, custom: f.custom)
             if let problem = layout.boundsProblem() {
-                return .failure(OpsRejection(.invalidBuckets, problem))
+                throw OpsRejection(.invalidBuckets, problem)
             }
             histogram = layout
         }
         var message = OpsMessage(name: name, help: f.help, labels: [], op: op, value: value)
-        message.labels = f.labels
+        swap(&message.labels, &f.labels)
         message.histogram = histogram
-        return .success(message)
+        return message
     }
 
     /// Checks each bucket field present, whichever layout it ends up choosing.
-    static func bucketFieldProblem(_ f: Fields, limits: OpsLimits) -> String? {
+    static func bucketFieldProblem(_ f: BucketFields, custom: [Double]?, limits: OpsLimits) -> String? {
         if let count = f.buckets {
             guard count >= 1, count == count.rounded(.towardZero) else {
                 return "\"buckets\" must be a whole number ≥ 1, got \(count)"
@@ -110,7 +110,7 @@ extension OpsDecoder {
         if let start = f.start, !start.isFinite {
             return "\"bucket_start\" must be finite"
         }
-        if let start = f.start, f.factor != nil, f.min == nil, !(start > 0) {
+        if let start = f.start, f.factor != nil, f.min == nil || f.max == nil, !(start > 0) {
             return "\"bucket_start\" must be > 0 for exponential buckets, got \(start)"
         }
         switch (f.min, f.max) {
@@ -123,7 +123,7 @@ extension OpsDecoder {
         default:
             return "\"bucket_min\" and \"bucket_max\" must be given together"
         }
-        if let custom = f.custom {
+        if let custom {
             if custom.isEmpty { return "\"bucket_custom\" is empty" }
             var previous = -Double.infinity
             for (i, bound) in custom.enumerated() {
@@ -137,7 +137,7 @@ extension OpsDecoder {
     }
 
     /// The layout of an `obs` message, by the original's precedence.
-    static func layout(_ f: Fields) -> HistogramLayout {
+    static func layout(_ f: BucketFields, custom: [Double]?) -> HistogramLayout {
         let count = f.buckets.map { Int($0) } ?? HistogramLayout.defaultCount
         if let min = f.min, let max = f.max {
             return .exponentialRange(min: min, max: max, count: count)
@@ -145,7 +145,7 @@ extension OpsDecoder {
         if let factor = f.factor {
             return .exponentialFactor(start: f.start ?? HistogramLayout.defaultFactorStart, factor: factor, count: count)
         }
-        if let custom = f.custom {
+        if let custom {
             return .custom(custom)
         }
         return .linear(start: f.start ?? HistogramLayout.defaultLinearStart, width: f.width ?? HistogramLayout.defaultWidth,

@@ -16,32 +16,40 @@
 /// JSON the reason is `invalid_json` even if a field before the error was also wrong.
 ///
 /// Cost: one pass over the bytes; allocates the strings of the message (names and values of up
-/// to 15 bytes are stored inline and do not allocate) and one array for its labels.
+/// to 15 bytes are stored inline and do not allocate) and one array for its labels. Errors are
+/// typed (`throws(OpsRejection)`), so rejecting costs no more than accepting.
 public enum OpsDecoder {
-    /// Decodes one message from `bytes`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: OpsLimits = .default) -> Result<OpsMessage, OpsRejection> {
+    /// Decodes one message from `bytes`; throws why it was rejected.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: OpsLimits = .default) throws(OpsRejection) -> OpsMessage {
         var cursor = JSONCursor(bytes)
-        do {
-            guard try cursor.peekSignificant() == UInt8(ascii: "{") else {
-                return .failure(OpsRejection(.invalidJSON, "a message must be a JSON object, found \(JSONCursor.describe(bytes[cursor.index]))"))
+        var rejection: OpsRejection?
+        var message: OpsMessage?
+        do throws(JSONSyntaxError) {
+            if try cursor.peekSignificant() != UInt8(ascii: "{") {
+                rejection = OpsRejection(.invalidJSON, "a message must be a JSON object, found \(JSONCursor.describe(bytes[cursor.index]))")
+            } else {
+                message = try decodeObject(&cursor, limits: limits, rejection: &rejection)
+                cursor.skipWhitespace()
+                if cursor.index != cursor.end {
+                    message = nil
+                    rejection = OpsRejection(.invalidJSON, "unexpected \(JSONCursor.describe(bytes[cursor.index])) after the message at byte \(cursor.index)")
+                }
             }
-            let result = try decodeObject(&cursor, limits: limits)
-            cursor.skipWhitespace()
-            guard cursor.index == cursor.end else {
-                return .failure(OpsRejection(.invalidJSON, "unexpected \(JSONCursor.describe(bytes[cursor.index])) after the message at byte \(cursor.index)"))
-            }
-            return result
         } catch {
-            return .failure(rejection(for: error))
+            throw self.rejection(for: error)
         }
+        if let message { return message }
+        throw rejection ?? OpsRejection(.invalidJSON, "unreadable message")
     }
 
-    /// Decodes one message from `bytes` (any contiguous or non-contiguous collection).
-    public static func decode(_ bytes: some Collection<UInt8>, limits: OpsLimits = .default) -> Result<OpsMessage, OpsRejection> {
-        if let result = bytes.withContiguousStorageIfAvailable({ decode(UnsafeRawBufferPointer($0), limits: limits) }) {
-            return result
+    /// Decodes one message from `bytes` (any collection; contiguous ones are not copied).
+    public static func decode(_ bytes: some Collection<UInt8>, limits: OpsLimits = .default) throws(OpsRejection) -> OpsMessage {
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(OpsRejection) in try decode(UnsafeRawBufferPointer(buffer), limits: limits) }
+        } ?? Array(bytes).withUnsafeBytes { raw in
+            Result { () throws(OpsRejection) in try decode(raw, limits: limits) }
         }
-        return Array(bytes).withUnsafeBytes { decode($0, limits: limits) }
+        return try result.get()
     }
 
     static func rejection(for error: JSONSyntaxError) -> OpsRejection {
@@ -109,6 +117,16 @@ public enum OpsDecoder {
         }
     }
 
+    /// The numeric bucket fields (a trivial type: checking them copies no references).
+    struct BucketFields {
+        var buckets: Double?
+        var width: Double?
+        var min: Double?
+        var max: Double?
+        var factor: Double?
+        var start: Double?
+    }
+
     /// Everything read from the object before the checks that need several fields.
     struct Fields {
         var seen: UInt16 = 0
@@ -117,12 +135,8 @@ public enum OpsDecoder {
         var labels: [Label] = []
         var op: OpsOperation?
         var value: Double?
-        var buckets: Double?
-        var width: Double?
-        var min: Double?
-        var max: Double?
-        var factor: Double?
-        var start: Double?
+        var nameIsValid = false
+        var bucket = BucketFields()
         var custom: [Double]?
         /// The first problem found while reading; reported only if the JSON is valid throughout.
         var rejection: OpsRejection?
@@ -133,9 +147,9 @@ public enum OpsDecoder {
     }
 
     /// Decodes the object whose `{` is the next significant byte, leaving the cursor just after
-    /// its `}`. Throws only for JSON errors (including running out of input); every other
-    /// problem is the returned failure.
-    static func decodeObject(_ c: inout JSONCursor, limits: OpsLimits) throws(JSONSyntaxError) -> Result<OpsMessage, OpsRejection> {
+    /// its `}`. Throws only for JSON errors (including running out of input); for every other
+    /// problem it returns `nil` and sets `rejection`.
+    static func decodeObject(_ c: inout JSONCursor, limits: OpsLimits, rejection: inout OpsRejection?) throws(JSONSyntaxError) -> OpsMessage? {
         var f = Fields()
         try c.expect(UInt8(ascii: "{"), "'{'")
         if try c.peekSignificant() == UInt8(ascii: "}") {
@@ -165,8 +179,16 @@ public enum OpsDecoder {
                 }
             }
         }
-        if let rejection = f.rejection { return .failure(rejection) }
-        return validate(&f, limits: limits)
+        if let problem = f.rejection {
+            rejection = problem
+            return nil
+        }
+        do {
+            return try validate(&f, limits: limits)
+        } catch {
+            rejection = error
+            return nil
+        }
     }
 
     static func typeName(_ b: UInt8) -> String {
@@ -211,7 +233,10 @@ public enum OpsDecoder {
     static func readField(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits) throws(JSONSyntaxError) {
         switch field {
         case .name:
-            if let token = try readStringToken(field, &c, &f, limits: limits) { f.name = c.string(of: token) }
+            if let token = try readStringToken(field, &c, &f, limits: limits) {
+                f.nameIsValid = c.withBytes(of: token) { isValidMetricName($0, limits: limits) }
+                f.name = c.string(of: token)
+            }
         case .help:
             if let token = try readStringToken(field, &c, &f, limits: limits) {
                 let length = c.withBytes(of: token) { $0.count }
@@ -231,12 +256,12 @@ public enum OpsDecoder {
                 }
             }
         case .value: f.value = try readNumber(field, &c, &f, limits: limits)
-        case .buckets: f.buckets = try readNumber(field, &c, &f, limits: limits)
-        case .bucketWidth: f.width = try readNumber(field, &c, &f, limits: limits)
-        case .bucketMin: f.min = try readNumber(field, &c, &f, limits: limits)
-        case .bucketMax: f.max = try readNumber(field, &c, &f, limits: limits)
-        case .bucketFactor: f.factor = try readNumber(field, &c, &f, limits: limits)
-        case .bucketStart: f.start = try readNumber(field, &c, &f, limits: limits)
+        case .buckets: f.bucket.buckets = try readNumber(field, &c, &f, limits: limits)
+        case .bucketWidth: f.bucket.width = try readNumber(field, &c, &f, limits: limits)
+        case .bucketMin: f.bucket.min = try readNumber(field, &c, &f, limits: limits)
+        case .bucketMax: f.bucket.max = try readNumber(field, &c, &f, limits: limits)
+        case .bucketFactor: f.bucket.factor = try readNumber(field, &c, &f, limits: limits)
+        case .bucketStart: f.bucket.start = try readNumber(field, &c, &f, limits: limits)
         case .labels: try readLabels(&c, &f, limits: limits)
         case .bucketCustom: try readCustomBuckets(&c, &f, limits: limits)
         }
@@ -313,12 +338,10 @@ public enum OpsDecoder {
                 break
             }
         }
+        if valid && !(p.count >= 2 && p[0] == UInt8(ascii: "_") && p[1] == UInt8(ascii: "_")) { return nil }
         let shown = String(decoding: p.prefix(64), as: UTF8.self)
         if !valid { return "invalid label name \"\(shown)\" (allowed: [a-zA-Z_][a-zA-Z0-9_]*)" }
-        if p.count >= 2 && p[0] == UInt8(ascii: "_") && p[1] == UInt8(ascii: "_") {
-            return "label name \"\(shown)\" is reserved (names starting with __ are for Prometheus)"
-        }
-        return nil
+        return "label name \"\(shown)\" is reserved (names starting with __ are for Prometheus)"
     }
 
     @inline(__always)
@@ -329,21 +352,26 @@ public enum OpsDecoder {
     @inline(__always)
     static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*` within the length limit.
+    static func isValidMetricName(_ p: UnsafeRawBufferPointer, limits: OpsLimits) -> Bool {
+        guard !p.isEmpty, p.count <= limits.maxNameLength, !isDigit(p[0]) else { return false }
+        for b in p where !(isLetterOrUnderscore(b) || isDigit(b) || b == UInt8(ascii: ":")) { return false }
+        return true
+    }
+
     static func metricNameProblem(_ name: String, limits: OpsLimits) -> (OpsRejection.Reason, String)? {
-        var name = name
-        return name.withUTF8 { p -> (OpsRejection.Reason, String)? in
-            if p.isEmpty { return (.invalidName, "the metric name is empty") }
-            if p.count > limits.maxNameLength {
-                return (.limitExceeded, "the metric name is \(p.count) bytes long, the limit is \(limits.maxNameLength)")
-            }
-            for (i, b) in p.enumerated() {
-                let ok = isLetterOrUnderscore(b) || b == UInt8(ascii: ":") || (i > 0 && isDigit(b))
-                if !ok {
-                    let shown = String(decoding: p.prefix(64), as: UTF8.self)
-                    return (.invalidName, "invalid metric name \"\(shown)\" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)")
-                }
-            }
-            return nil
+        let utf8 = name.utf8
+        if utf8.isEmpty { return (.invalidName, "the metric name is empty") }
+        if utf8.count > limits.maxNameLength {
+            return (.limitExceeded, "the metric name is \(utf8.count) bytes long, the limit is \(limits.maxNameLength)")
         }
+        var first = true
+        for b in utf8 {
+            if !(isLetterOrUnderscore(b) || b == UInt8(ascii: ":") || (!first && isDigit(b))) {
+                return (.invalidName, "invalid metric name \"\(String(name.prefix(64)))\" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)")
+            }
+            first = false
+        }
+        return nil
     }
 }

@@ -53,12 +53,13 @@ public struct OpsFramer: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
-    /// The next decoded message (or the rejection of a message or of stray bytes), or `nil`
-    /// when more bytes are needed. O(size of the message).
-    public mutating func nextMessage(limits: OpsLimits = .default) -> Result<OpsMessage, OpsRejection>? {
+    /// The next decoded message, or `nil` when more bytes are needed. Throws the rejection of
+    /// a message (or of stray, malformed or oversized bytes); the framer has already skipped
+    /// them, so keep calling. O(size of the message).
+    public mutating func nextMessage(limits: OpsLimits = .default) throws(OpsRejection) -> OpsMessage? {
         switch step(limits: limits) {
-        case .message(let result): return result
-        case .rejected(let rejection): return .failure(rejection)
+        case .message(let message): return message
+        case .rejected(let rejection): throw rejection
         case .frame, .needMore: return nil
         }
     }
@@ -116,7 +117,7 @@ extension OpsFramer {
         var read = 0
         while true {
             switch core.next(bytes, read: &read, final: true, limits: limits) {
-            case .message(let result): body(result)
+            case .message(let message): body(.success(message))
             case .rejected(let rejection): body(.failure(rejection))
             case .frame: continue
             case .needMore: return

@@ -2,9 +2,9 @@
 enum OpsFramerEvent {
     /// The bytes of one complete top-level value.
     case frame(Range<Int>)
-    /// One decoded message (or its rejection), when decoding.
-    case message(Result<OpsMessage, OpsRejection>)
-    /// Bytes that are not a usable value (already skipped).
+    /// One decoded, valid message, when decoding.
+    case message(OpsMessage)
+    /// A rejected message, or bytes that are not a usable value (already skipped).
     case rejected(OpsRejection)
     /// Everything available was used; more bytes are needed.
     case needMore
@@ -128,10 +128,12 @@ struct OpsFramerCore: Sendable {
                 }
                 let viewEnd = Swift.min(end, read + maxMessageSize)
                 var cursor = JSONCursor(p, start: read, end: viewEnd, isComplete: final && viewEnd == end)
+                var rejection: OpsRejection?
                 do {
-                    let result = try OpsDecoder.decodeObject(&cursor, limits: limits)
+                    let message = try OpsDecoder.decodeObject(&cursor, limits: limits, rejection: &rejection)
                     read = cursor.index
-                    return .message(result)
+                    if let message { return .message(message) }
+                    return .rejected(rejection ?? OpsRejection(.invalidJSON, "unreadable message"))
                 } catch let error where error.kind == .endOfInput {
                     beginScan(at: read)
                     if viewEnd < end {
@@ -157,7 +159,11 @@ struct OpsFramerCore: Sendable {
                     mode = .idle
                     if valueEnd - start > maxMessageSize { return .rejected(tooLarge()) }
                     guard let limits else { return .frame(start..<valueEnd) }
-                    return .message(OpsDecoder.decode(UnsafeRawBufferPointer(rebasing: p[start..<valueEnd]), limits: limits))
+                    do {
+                        return .message(try OpsDecoder.decode(UnsafeRawBufferPointer(rebasing: p[start..<valueEnd]), limits: limits))
+                    } catch {
+                        return .rejected(error)
+                    }
                 case .broken(let at):
                     read = at
                     resynchronise(p, &read)

@@ -17,7 +17,8 @@
 ///   `_sum`, `_created`.
 /// - Sample values use Go's shortest float text (``NumberFormatting``); `le` and `quantile`
 ///   values use the canonical form of the specification (`1.0`, `0.5`, `1e-05`, `+Inf`).
-/// - Timestamps are exact decimal seconds (milliseconds / 1000, e.g. `1520879607.789`).
+/// - Timestamps are exact decimal seconds (milliseconds / 1000, e.g. `1520879607.789`);
+///   exemplar timestamps use the shortest plain decimal (`1700000123.125`), never an exponent.
 /// - The type's own label (`le`, `quantile`, the stateset label) comes after the metric's labels.
 ///
 /// A metric whose value case does not fit its family's type is written as well as it can be
@@ -199,7 +200,7 @@ private struct Writer {
             NumberFormatting.append(exemplar.value, to: &buffer)
             if let ts = exemplar.timestamp {
                 buffer.append(UInt8(ascii: " "))
-                NumberFormatting.append(ts, to: &buffer)
+                OpenMetricsNumbers.appendPlainSeconds(ts, to: &buffer)
             }
         }
         buffer.append(UInt8(ascii: "\n"))

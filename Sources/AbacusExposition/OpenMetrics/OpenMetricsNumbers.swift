@@ -13,6 +13,36 @@ enum OpenMetricsNumbers {
         buffer.append(UInt8(ascii: "0"))
     }
 
+    /// Appends a timestamp in seconds (an exemplar's) with the shortest digits that read back
+    /// exactly, in plain notation (`1700000123.125`, not `1.700000123125e+09`): the
+    /// specification asks timestamps not to use exponents, and Python's prometheus_client
+    /// misreads exponent forms. Magnitudes beyond 10²¹ or below 10⁻²⁰ keep Go's exponent form.
+    static func appendPlainSeconds(_ value: Double, to buffer: inout [UInt8]) {
+        guard value.isFinite, value != 0 else {
+            NumberFormatting.append(value, to: &buffer)
+            return
+        }
+        let (digits, count, point) = NumberFormatting.shortestDigits(value.magnitude)
+        guard point <= 21, point >= -20 else {
+            NumberFormatting.append(value, to: &buffer)
+            return
+        }
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        var text: [UInt8] = []
+        NumberFormatting.appendInteger(Int64(digits), to: &text)  // ≤ 17 digits
+        if point <= 0 {
+            buffer.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: ".")])
+            buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -point))
+            buffer.append(contentsOf: text)
+        } else if point >= count {
+            buffer.append(contentsOf: text)
+            buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: point - count))
+        } else {
+            text.insert(UInt8(ascii: "."), at: point)
+            buffer.append(contentsOf: text)
+        }
+    }
+
     /// Appends a millisecond timestamp as exact decimal seconds: `1520879607.789`, `-0.001`,
     /// `12` — never in exponent form, so every `Int64` survives a round trip.
     static func appendTimestamp(milliseconds ms: Int64, to buffer: inout [UInt8]) {

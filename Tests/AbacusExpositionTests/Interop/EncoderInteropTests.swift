@@ -50,7 +50,9 @@ struct EncoderInteropTests {
         try #require(result.status == 0, "promtool exit \(result.status): \(result.stderrText)\(result.stdoutText)")
 
         // BLOCK ULID  MIN TIME  MAX TIME  DURATION  NUM SAMPLES  NUM CHUNKS  NUM SERIES  SIZE
-        let rows = result.stdoutText.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        let rows = result.stdoutText.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true)
+        }
         let header = try #require(rows.first)
         #expect(header.starts(with: ["BLOCK", "ULID", "MIN", "TIME", "MAX", "TIME", "DURATION", "NUM", "SAMPLES"]))
         let blocks = rows.dropFirst()

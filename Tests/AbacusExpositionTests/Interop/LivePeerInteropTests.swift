@@ -69,17 +69,10 @@ struct LivePeerInteropTests {
     @Test("Pushgateway 1.5.1: pushes in text and in our protobuf come back exactly; our parsers agree with Python")
     func pushgateway() async throws {
         guard let pushgateway = Peers.require(.pushgateway), let python = Peers.require(.pythonClient) else { return }
-        try await withServer(
-            pushgateway, name: "pushgateway",
-            arguments: { port, directory in
-                // Debian's build persists to /var/lib/prometheus/pushgateway.data by default:
-                // keep every run's state in its own directory.
-                [
-                    "--web.listen-address=127.0.0.1:\(port)",
-                    "--persistence.file=\(directory.appendingPathComponent("pushgateway.data").path)",
-                ]
-            }, readyPath: "/-/ready"
-        ) { server in
+        // Debian's build persists to /var/lib/prometheus/pushgateway.data by default: keep
+        // every run's state in its own directory.
+        let arguments = ["--web.listen-address=127.0.0.1:$PORT", "--persistence.file=$DIR/pushgateway.data"]
+        try await withServer(pushgateway, name: "pushgateway", arguments: arguments, readyPath: "/-/ready") { server in
             let base = server.baseURL
             let put = try await HTTP.request(
                 "PUT", base + "/metrics/job/batch/instance/node-1", body: Array(Self.batchGroup.utf8))
@@ -98,6 +91,7 @@ struct LivePeerInteropTests {
             let protobuf = try await HTTP.request("GET", base + "/metrics", headers: ["Accept": Self.protobufType])
             #expect(protobuf.header("Content-Type") == Self.protobufType)
             try FixtureCapture.save(text.body, as: "pushgateway-1.5.1.txt")
+            try FixtureCapture.save(protobuf.body, as: "pushgateway-1.5.1.pb")
 
             let ours = try TextParser.parse(text.body)
             try await expectPythonAgrees(text.body, ours, python: python, "pushgateway /metrics")
@@ -107,7 +101,8 @@ struct LivePeerInteropTests {
             let batch = [Label("instance", "node-1"), Label("job", "batch")]
             for sample in [
                 PeerSample(
-                    name: "batch_jobs_total", labels: batch + [Label("note", "say \"hi\"\nbye \\o/"), Label("queue", "mail")],
+                    name: "batch_jobs_total",
+                    labels: batch + [Label("note", "say \"hi\"\nbye \\o/"), Label("queue", "mail")],
                     value: 3),
                 PeerSample(name: "batch_jobs_total", labels: batch + [Label("queue", "ünïcödé ✓")], value: 1e21),
                 PeerSample(name: "batch_last_value", labels: batch + [Label("kind", "nan")], value: .nan),
@@ -156,25 +151,23 @@ struct LivePeerInteropTests {
     @Test("Prometheus 2.42 scraping itself: our text and protobuf readers agree with Python and with each other")
     func prometheus() async throws {
         guard let prometheus = Peers.require(.prometheus), let python = Peers.require(.pythonClient) else { return }
-        try await withServer(
-            prometheus, name: "prometheus",
-            arguments: { port, directory in
-                let config = directory.appendingPathComponent("prometheus.yml")
-                try """
-                global:
-                  scrape_interval: 1s
-                  evaluation_interval: 1s
-                scrape_configs:
-                  - job_name: self
-                    static_configs:
-                      - targets: ['127.0.0.1:\(port)']
+        let config = """
+            global:
+              scrape_interval: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: self
+                static_configs:
+                  - targets: ['127.0.0.1:$PORT']
 
-                """.write(to: config, atomically: true, encoding: .utf8)
-                return [
-                    "--config.file=\(config.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                    "--web.listen-address=127.0.0.1:\(port)",
-                ]
-            }, readyPath: "/-/ready"
+            """
+        let arguments = [
+            "--config.file=$DIR/prometheus.yml", "--storage.tsdb.path=$DIR/data",
+            "--web.listen-address=127.0.0.1:$PORT",
+        ]
+        try await withServer(
+            prometheus, name: "prometheus", arguments: arguments, files: ["prometheus.yml": config],
+            readyPath: "/-/ready"
         ) { server in
             let base = server.baseURL
             // Wait until it has scraped itself a few times, so that its scrape, TSDB and HTTP
@@ -215,6 +208,7 @@ struct LivePeerInteropTests {
             // Protobuf: values move between requests, the families and their metadata do not.
             let protobuf = try await HTTP.request("GET", base + "/metrics", headers: ["Accept": Self.protobufType])
             #expect(protobuf.header("Content-Type") == Self.protobufType)
+            try FixtureCapture.save(protobuf.body, as: "prometheus-2.42.pb")
             let decoded = try ProtobufDecoder.decode(protobuf.body)
             #expect(
                 decoded.map { "\($0.name) \($0.type) \($0.help ?? "-")" }

@@ -225,11 +225,13 @@ enum PythonReferee {
         let families = try JSONDecoder().decode([JSONFamily].self, from: Data(json))
         var parsed = Parsed(families: [], samples: [])
         for family in families {
-            parsed.families.append(PeerFamily(name: family.name, type: family.type, help: family.help, unit: family.unit))
+            parsed.families.append(
+                PeerFamily(name: family.name, type: family.type, help: family.help, unit: family.unit))
             for sample in family.samples {
                 let labels = sample.labels.map { pair in
                     // `le` and `quantile` are numbers spelled as label values: compare the numbers.
-                    let numeric = (pair[0] == "le" && sample.name.hasSuffix("_bucket"))
+                    let numeric =
+                        (pair[0] == "le" && sample.name.hasSuffix("_bucket"))
                         || (pair[0] == "quantile" && family.type == "summary")
                     return Label(pair[0], numeric ? canonicalNumber(pair[1]) : pair[1])
                 }
@@ -253,6 +255,7 @@ enum PythonReferee {
     /// divides the milliseconds by 1000; OpenMetrics: a `Timestamp(sec, nsec)` or a float).
     static let script = #"""
         import json, sys
+        from decimal import Decimal
         from prometheus_client.parser import text_string_to_metric_families as parse_text
         from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_om
         from prometheus_client.samples import Timestamp
@@ -273,7 +276,8 @@ enum PythonReferee {
             if ts is None:
                 return None
             if isinstance(ts, Timestamp):
-                return number(ts.sec + ts.nsec / 1e9)
+                # Exact decimal, rounded once: the Double a correct parser reads.
+                return number(Decimal(ts.sec) + Decimal(ts.nsec) / Decimal(10**9))
             return number(ts)
 
         def pairs(labels):

@@ -43,8 +43,12 @@ enum Peers {
         return nil
     }
 
+    /// `ABACUS_HIDE_PEERS=promtool,prometheus,…` (raw values of ``Peer``, or `all`) pretends
+    /// those peers are missing, to check what a machine without them does.
     static func locate(_ peer: Peer) -> URL? {
-        switch peer {
+        let hidden = (ProcessInfo.processInfo.environment["ABACUS_HIDE_PEERS"] ?? "").split(separator: ",")
+        if hidden.contains("all") || hidden.contains(Substring(peer.rawValue)) { return nil }
+        return switch peer {
         case .promtool: executable("promtool")
         case .prometheus: executable("prometheus")
         case .pushgateway: executable("prometheus-pushgateway")
@@ -227,19 +231,29 @@ final class PeerServer: @unchecked Sendable {
     }
 }
 
-/// Starts `executable` with `arguments(port, directory)`, waits until `GET readyPath` answers
-/// 200, runs `body`, and stops the server however `body` ends.
+/// Starts `executable` with `arguments`, waits until `GET readyPath` answers 200, runs `body`,
+/// and stops the server however `body` ends.
+///
+/// In `arguments` and in the contents of `files` (written into the server's directory first),
+/// `$PORT` stands for the port chosen and `$DIR` for the server's temporary directory.
 func withServer<T>(
-    _ executable: URL, name: String, arguments: (Int, URL) throws -> [String], readyPath: String,
+    _ executable: URL, name: String, arguments: [String], files: [String: String] = [:], readyPath: String,
     body: (PeerServer) async throws -> T
 ) async throws -> T {
     let server = PeerServer(port: try Peers.freePort(), directory: try Peers.temporaryDirectory(name))
     defer { server.stop() }
+    func expand(_ text: String) -> String {
+        text.replacingOccurrences(of: "$PORT", with: "\(server.port)")
+            .replacingOccurrences(of: "$DIR", with: server.directory.path)
+    }
+    for (file, contents) in files {
+        try expand(contents).write(to: server.directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+    }
     FileManager.default.createFile(atPath: server.logURL.path, contents: nil)
     let log = try FileHandle(forWritingTo: server.logURL)
     defer { try? log.close() }
     server.process.executableURL = executable
-    server.process.arguments = try arguments(server.port, server.directory)
+    server.process.arguments = arguments.map(expand)
     server.process.currentDirectoryURL = server.directory
     server.process.standardInput = FileHandle.nullDevice
     server.process.standardOutput = log

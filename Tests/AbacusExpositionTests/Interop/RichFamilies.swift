@@ -6,9 +6,6 @@ import AbacusExposition
 ///
 /// It is also lint-clean for `promtool check metrics` (every family has help, counters end in
 /// `_total`, names use base units), so promtool's exit status tells parse and lint apart.
-///
-/// Exemplar timestamps have binary-exact fractions (.125, .5) so that the seconds Python
-/// computes from its `(sec, nsec)` pair are the same `Double` as ours.
 enum RichFamilies {
     static let all: [MetricFamily] = [
         MetricFamily(
@@ -20,7 +17,8 @@ enum RichFamilies {
                     value: .counter(
                         CounterValue(
                             1027, created: 1_700_000_000.5,
-                            exemplar: Exemplar(labels: [Label("trace_id", "4bf92f3577b34da6")], value: 1,
+                            exemplar: Exemplar(
+                                labels: [Label("trace_id", "4bf92f3577b34da6")], value: 1,
                                 timestamp: 1_700_000_123.125)))),
                 Metric(
                     labels: [Label("method", "POST"), Label("path", "line1\nline2\\end")],
@@ -56,8 +54,9 @@ enum RichFamilies {
                                 Bucket(upperBound: 0.005, cumulativeCount: 1),
                                 Bucket(
                                     upperBound: 0.1, cumulativeCount: 8,
-                                    exemplar: Exemplar(labels: [Label("trace_id", "a1")], value: 0.067,
-                                        timestamp: 1_700_000_001.5)),
+                                    exemplar: Exemplar(
+                                        labels: [Label("trace_id", "a1")], value: 0.067,
+                                        timestamp: 1_700_000_001.001)),
                                 Bucket(upperBound: 1, cumulativeCount: 10),
                                 Bucket(
                                     upperBound: 2.5, cumulativeCount: 12,

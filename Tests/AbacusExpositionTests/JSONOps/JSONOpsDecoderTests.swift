@@ -5,7 +5,7 @@ import Testing
 @Suite("JSONOps: message decoder")
 struct JSONOpsDecoderTests {
     func decode(_ text: String, limits: OpsLimits = .default) -> Result<OpsMessage, OpsRejection> {
-        OpsDecoder.decode(Array(text.utf8), limits: limits)
+        Result { () throws(OpsRejection) in try OpsDecoder.decode(Array(text.utf8), limits: limits) }
     }
 
     func message(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> OpsMessage {
@@ -255,11 +255,11 @@ struct JSONOpsDecoderTests {
     func inputs() throws {
         let text = #"{"name":"c","op":"inc","value":1}"#
         let expected = OpsMessage(name: "c", op: .inc, value: 1)
-        #expect(try OpsDecoder.decode(text.utf8).get() == expected)
-        #expect(try OpsDecoder.decode(ArraySlice(Array(text.utf8))).get() == expected)
-        #expect(try OpsDecoder.decode(Array(text.utf8).reversed().reversed()).get() == expected)
-        let raw = Array(text.utf8).withUnsafeBytes { OpsDecoder.decode($0) }
+        #expect(try OpsDecoder.decode(text.utf8) == expected)
+        #expect(try OpsDecoder.decode(ArraySlice(Array(text.utf8))) == expected)
+        #expect(try OpsDecoder.decode(Array(text.utf8).reversed().reversed()) == expected)
+        let raw = Array(text.utf8).withUnsafeBytes { bytes in Result { () throws(OpsRejection) in try OpsDecoder.decode(bytes) } }
         #expect(raw == .success(expected))
-        #expect(try OpsDecoder.decode(Array((" \n" + text + "\r\n\t").utf8)).get() == expected)
+        #expect(try OpsDecoder.decode(Array((" \n" + text + "\r\n\t").utf8)) == expected)
     }
 }

@@ -30,7 +30,7 @@ struct JSONOpsFramerTests {
         var items: [FramedItem] = []
         for chunk in chunks {
             framer.append(chunk)
-            while let result = framer.nextMessage() { items.append(FramedItem(result)) }
+            while let result = framer.pull() { items.append(FramedItem(result)) }
         }
         if finish, let rejection = framer.finish() { items.append(.rejected(rejection.reason.rawValue)) }
         return items
@@ -138,7 +138,7 @@ struct JSONOpsFramerTests {
         var peak = 0
         for chunk in Array(stream.utf8).chunked(by: 16) {
             framer.append(chunk)
-            while let result = framer.nextMessage() { items.append(FramedItem(result)) }
+            while let result = framer.pull() { items.append(FramedItem(result)) }
             peak = max(peak, framer.bufferedByteCount)
         }
         #expect(items == [.ok("a"), .rejected("message_too_large"), .ok("b")])
@@ -149,7 +149,7 @@ struct JSONOpsFramerTests {
         var reports = 0
         for _ in 0..<1000 {
             endless.append(Array(repeating: UInt8(ascii: "y"), count: 64))
-            while let result = endless.nextMessage() {
+            while let result = endless.pull() {
                 if case .failure(let r) = result, r.reason == .messageTooLarge { reports += 1 }
             }
             #expect(endless.bufferedByteCount <= 100 + 64)
@@ -195,11 +195,11 @@ struct JSONOpsFramerTests {
         #expect(run(msg("a") + #"{"name":"b""#) == [.ok("a"), .rejected("invalid_json")])
         var framer = OpsFramer()
         framer.append(Array(#"{"name":"#.utf8))
-        #expect(framer.nextMessage() == nil)
+        #expect(framer.pull() == nil)
         #expect(framer.finish()?.reason == .invalidJSON)
         #expect(framer.bufferedByteCount == 0)
         framer.append(Array(msg("again").utf8))
-        #expect(framer.nextMessage().map(FramedItem.init) == .ok("again"))
+        #expect(framer.pull().map(FramedItem.init) == .ok("again"))
         #expect(framer.finish() == nil)
     }
 
@@ -220,6 +220,18 @@ struct JSONOpsFramerTests {
             OpsFramer.forEachMessage(inDatagram: raw) { seen.append(FramedItem($0)) }
         }
         #expect(seen == [.ok("a"), .ok("b")])
+    }
+}
+
+extension OpsFramer {
+    /// `nextMessage()` as a `Result`, `nil` when more bytes are needed.
+    mutating func pull(limits: OpsLimits = .default) -> Result<OpsMessage, OpsRejection>? {
+        do throws(OpsRejection) {
+            guard let message = try nextMessage(limits: limits) else { return nil }
+            return .success(message)
+        } catch {
+            return .failure(error)
+        }
     }
 }
 

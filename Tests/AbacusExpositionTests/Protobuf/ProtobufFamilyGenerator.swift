@@ -40,7 +40,7 @@ struct ProtobufFamilyGenerator {
     mutating func anyDouble() -> Double {
         switch int(0...9) {
         case 0: pick([.nan, .infinity, -.infinity, -0.0, 0, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
-                      -.greatestFiniteMagnitude, .ulpOfOne, 9_007_199_254_740_993])
+                      -.greatestFiniteMagnitude, .ulpOfOne, 9_007_199_254_740_994])
         case 1...3: Double(int(-1000...1000))
         case 4: Double(bitPattern: rng.next())
         default: Double.random(in: -1e6...1e6, using: &rng)

@@ -1,0 +1,215 @@
+import AbacusExposition
+import Foundation
+import Testing
+
+/// `abacus check` run as users run it: the built executable in a subprocess, input from a file
+/// or standard input, exit status and output checked exactly.
+@Suite("abacus check (subprocess)")
+struct CheckCommandTests {
+    /// The `abacus` executable SwiftPM built beside the test bundle (`swift test` builds every
+    /// product of the package first), or in the package's default build directory.
+    static let executable: URL? = {
+        var candidates: [URL] = []
+        if let bundle = Bundle.main.executableURL {
+            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("abacus"))
+        }
+        for bundle in Bundle.allBundles {
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("abacus"))
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/abacus"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    struct Output {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+        var lines: [String] { String(decoding: stdout, as: UTF8.self).split(separator: "\n").map(String.init) }
+    }
+
+    /// Runs `abacus` with `arguments`, `stdin` as standard input; output goes through files so
+    /// no pipe can fill up.
+    func abacus(_ arguments: [String], stdin: [UInt8] = []) throws -> Output {
+        let executable = try #require(Self.executable, "abacus executable not found beside the tests")
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let inURL = directory.appendingPathComponent("in")
+        let outURL = directory.appendingPathComponent("out")
+        let errURL = directory.appendingPathComponent("err")
+        try Data(stdin).write(to: inURL)
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let input = try FileHandle(forReadingFrom: inURL)
+        let output = try FileHandle(forWritingTo: outURL)
+        let errors = try FileHandle(forWritingTo: errURL)
+        defer {
+            try? input.close()
+            try? output.close()
+            try? errors.close()
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus, stdout: Array(try Data(contentsOf: outURL)),
+            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("abacus-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func file(_ bytes: [UInt8], in directory: URL, named name: String = "input.prom") throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    /// Lint-clean text in the form Prometheus' Go code writes it, so converting it away and
+    /// back must reproduce it byte for byte.
+    static let valid = Array(
+        #"""
+        # HELP http_requests_total Requests.\nWith a backslash \\ in the help.
+        # TYPE http_requests_total counter
+        http_requests_total{code="200",path="/a\"b\\c\nd"} 1027
+        http_requests_total{code="500",path="ünï ✓"} 3 1700000000123
+        # HELP temperature_celsius Temperature.
+        # TYPE temperature_celsius gauge
+        temperature_celsius{sensor="a"} NaN
+        temperature_celsius{sensor="b"} +Inf
+        temperature_celsius{sensor="c"} -1.5e-07
+        # HELP request_duration_seconds Latency.
+        # TYPE request_duration_seconds histogram
+        request_duration_seconds_bucket{le="0.1"} 1
+        request_duration_seconds_bucket{le="1"} 3
+        request_duration_seconds_bucket{le="+Inf"} 4
+        request_duration_seconds_sum 7.25
+        request_duration_seconds_count 4
+        # HELP rpc_size_bytes Sizes.
+        # TYPE rpc_size_bytes summary
+        rpc_size_bytes{quantile="0.5"} 100
+        rpc_size_bytes{quantile="0.99"} 1e+06
+        rpc_size_bytes_sum 1.2345e+06
+        rpc_size_bytes_count 12
+
+        """#.utf8)
+
+    @Test("a valid file: exit 0, nothing printed")
+    func validFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try abacus(["check", try file(Self.valid, in: directory)])
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test("an invalid file: exit 1, one `line N: message` per problem, with the right line numbers")
+    func invalidFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = Array(
+            """
+            # HELP good_total Fine.
+            # TYPE good_total counter
+            good_total 1
+            broken{ 2
+            # HELP other Fine.
+            # TYPE other gauge
+            other 1 2 3
+
+            """.utf8)
+        let result = try abacus(["check", "--no-lint", try file(text, in: directory)])
+        #expect(result.status == 1)
+        #expect(result.lines.count == 2, "\(result.lines)")
+        #expect(result.lines.first?.hasPrefix("line 4: ") == true, "\(result.lines)")
+        #expect(result.lines.last?.hasPrefix("line 7: ") == true, "\(result.lines)")
+        #expect(result.lines.allSatisfy { $0.split(separator: ":", maxSplits: 1).last?.count ?? 0 > 2 })
+    }
+
+    @Test("lint findings are problems too: a family without HELP is reported on its line")
+    func lintFinding() throws {
+        let text = Array("# HELP a_total A.\n# TYPE a_total counter\na_total 1\nb 2\n".utf8)
+        let result = try abacus(["check"], stdin: text)
+        #expect(result.status == 1)
+        #expect(result.lines.count == 1, "\(result.lines)")
+        #expect(result.lines.first?.hasPrefix("line 4: ") == true, "\(result.lines)")
+        #expect(result.lines.first?.lowercased().contains("help") == true, "\(result.lines)")
+        // Without lint the same input is clean.
+        #expect(try abacus(["check", "--no-lint"], stdin: text).status == 0)
+    }
+
+    @Test("standard input, as `-` or as no argument, reads like a file")
+    func standardInput() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bad = Array("# HELP x X.\n# TYPE x gauge\nx 1\nx{a=\"1\"} oops\n".utf8)
+        let fromFile = try abacus(["check", try file(bad, in: directory)])
+        let fromDash = try abacus(["check", "-"], stdin: bad)
+        let fromNothing = try abacus(["check"], stdin: bad)
+        #expect(fromFile.status == 1)
+        #expect(fromFile.lines.count == 1 && fromFile.lines.first?.hasPrefix("line 4: ") == true, "\(fromFile.lines)")
+        for other in [fromDash, fromNothing] {
+            #expect(other.status == fromFile.status)
+            #expect(other.stdout == fromFile.stdout)
+        }
+        #expect(try abacus(["check", "-"], stdin: Self.valid).status == 0)
+    }
+
+    @Test("a missing file is a usage error (exit 2), not a lint result")
+    func missingFile() throws {
+        let result = try abacus(["check", "/nonexistent/abacus-check-input"])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("/nonexistent/abacus-check-input"))
+    }
+
+    @Test(
+        "--convert to another format and back to text reproduces the text byte for byte",
+        arguments: ["protobuf", "openmetrics"])
+    func conversionRoundTrip(through format: String) throws {
+        let converted = try abacus(["check", "--convert", format], stdin: Self.valid)
+        #expect(converted.status == 0, "\(converted.stderr)")
+        #expect(!converted.stdout.isEmpty)
+        let expected = try TextParser.parse(Self.valid)
+        if format == "protobuf" {
+            #expect(try ProtobufDecoder.decode(converted.stdout) == expected)
+        } else {
+            #expect(try OpenMetricsParser.parse(converted.stdout) == expected)
+            #expect(converted.stdout.suffix(6) == Array("# EOF\n".utf8))
+        }
+        let back = try abacus(["check", "--convert", "text"], stdin: converted.stdout)
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(
+            back.stdout == Self.valid,
+            "\(String(decoding: back.stdout, as: UTF8.self))")
+    }
+
+    @Test("--convert json writes JSON that names every family")
+    func convertJSON() throws {
+        let converted = try abacus(["check", "--convert", "json"], stdin: Self.valid)
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(converted.stdout))
+        let families = try #require(json as? [[String: Any]])
+        #expect(
+            families.compactMap { $0["name"] as? String }
+                == ["http_requests_total", "temperature_celsius", "request_duration_seconds", "rpc_size_bytes"])
+    }
+
+    @Test("--convert of invalid input: exit 1, nothing on standard output, the problem on standard error")
+    func convertInvalid() throws {
+        let result = try abacus(["check", "--convert", "protobuf"], stdin: Array("ok 1\nbroken{ 2\n".utf8))
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("line 2"))
+    }
+}
