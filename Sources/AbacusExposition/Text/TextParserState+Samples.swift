@@ -5,6 +5,8 @@ struct LabelScratch: Sendable {
     var values: [Range<Int>] = []
     var valueBytes: [UInt8] = []
     var key: [UInt8] = []
+    /// Names of a label set longer than 32 labels, to find duplicates in linear time.
+    var longSetNames = Set<[UInt8]>()
 
     mutating func reset() {
         names.removeAll(keepingCapacity: true)
@@ -115,15 +117,25 @@ extension TextParserState {
         }
     }
 
-    func checkNewLabelName(_ b: UnsafeBufferPointer<UInt8>, _ name: Range<Int>, metric: Range<Int>) throws {
+    mutating func checkNewLabelName(_ b: UnsafeBufferPointer<UInt8>, _ name: Range<Int>, metric: Range<Int>) throws {
         let candidate = UnsafeBufferPointer(rebasing: b[name])
         if candidate.count >= 2, candidate[0] == 0x5F, candidate[1] == 0x5F {
             try fail("label name \(text(b, name)) in \(text(b, metric)) is reserved (names starting with __ are for Prometheus)")
         }
-        // Label sets are short: a linear scan beats hashing. A hostile line with thousands of
-        // labels costs O(n²) comparisons that mostly stop at the first byte.
-        for existing in labels.names where existing.count == name.count {
-            if UnsafeBufferPointer(rebasing: b[existing]).elementsEqual(candidate) {
+        // Real label sets are short: a scan beats hashing. Past 32 labels (hostile input) the
+        // names go into a hash set so the cost stays linear.
+        if labels.names.count < 32 {
+            for existing in labels.names where existing.count == name.count {
+                if UnsafeBufferPointer(rebasing: b[existing]).elementsEqual(candidate) {
+                    try fail("duplicate label name \(text(b, name)) in \(text(b, metric))")
+                }
+            }
+        } else {
+            if labels.names.count == 32 {
+                labels.longSetNames.removeAll(keepingCapacity: true)
+                for existing in labels.names { labels.longSetNames.insert(Array(UnsafeBufferPointer(rebasing: b[existing]))) }
+            }
+            if !labels.longSetNames.insert(Array(candidate)).inserted {
                 try fail("duplicate label name \(text(b, name)) in \(text(b, metric))")
             }
         }

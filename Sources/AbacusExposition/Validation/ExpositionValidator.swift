@@ -58,18 +58,29 @@ public enum ExpositionValidator {
     }
 
     static func check(_ metric: Metric, of family: MetricFamily, into problems: inout [Problem], index: Int) {
-        let series = family.name + render(metric.labels)
+        // The series' name is rendered only when there is something to report.
+        let series = LazySeriesName(family: family.name, labels: metric.labels)
         func fail(_ message: String) { problems.append(Problem(metricIndex: index, message: message)) }
 
-        var names = Set<String>()
-        for label in metric.labels {
+        let labels = metric.labels
+        // Short label sets (all real ones) are checked for duplicate names by a scan; long ones,
+        // which only hostile input has, by hashing, so the cost stays linear.
+        var longSetNames = labels.count > 32 ? Set<String>(minimumCapacity: labels.count) : nil
+        var hasLe = false
+        var hasQuantile = false
+        var hasFamilyName = false
+        for (i, label) in labels.enumerated() {
             if !NameRules.isValidLabelName(label.name) {
                 fail("invalid label name \"\(label.name)\" in \(series)")
             } else if NameRules.isReservedLabelName(label.name) {
                 fail("label name \(label.name) in \(series) is reserved (names starting with __ are for Prometheus)")
-            } else if !names.insert(label.name).inserted {
+            } else if longSetNames != nil ? !longSetNames!.insert(label.name).inserted
+                        : labels[..<i].contains(where: { $0.name == label.name }) {
                 fail("duplicate label name \(label.name) in \(series)")
             }
+            hasLe = hasLe || label.name == "le"
+            hasQuantile = hasQuantile || label.name == "quantile"
+            hasFamilyName = hasFamilyName || label.name == family.name
         }
         switch (family.type, metric.value) {
         case (.counter, .counter(let counter)):
@@ -77,18 +88,18 @@ public enum ExpositionValidator {
         case (.gauge, .gauge), (.untyped, .untyped), (.info, .info):
             break
         case (.histogram, .histogram(let histogram)), (.gaugeHistogram, .histogram(let histogram)):
-            if names.contains("le") { fail("histogram \(series) has a label named le besides its buckets' (le is reserved)") }
+            if hasLe { fail("histogram \(series) has a label named le besides its buckets' (le is reserved)") }
             check(histogram, series: series, gauge: family.type == .gaugeHistogram, fail: fail)
         case (.summary, .summary(let summary)):
-            if names.contains("quantile") {
+            if hasQuantile {
                 fail("summary \(series) has a label named quantile besides its quantiles' (quantile is reserved)")
             }
             check(summary, series: series, fail: fail)
         case (.stateSet, .stateSet(let states)):
-            if names.contains(family.name) {
+            if hasFamilyName {
                 fail("stateset \(series) has a label named like the family, which is reserved for its states")
             }
-            var stateNames = Set<String>()
+            var stateNames = Set<String>(minimumCapacity: states.count)
             for state in states where !stateNames.insert(state.name).inserted {
                 fail("stateset \(series) lists state \(state.name) twice")
             }
@@ -97,7 +108,7 @@ public enum ExpositionValidator {
         }
     }
 
-    static func check(_ histogram: HistogramValue, series: String, gauge: Bool, fail: (String) -> Void) {
+    static func check(_ histogram: HistogramValue, series: LazySeriesName, gauge: Bool, fail: (String) -> Void) {
         let buckets = histogram.buckets
         if buckets.isEmpty {
             if histogram.native == nil { fail("histogram \(series) has no buckets (a +Inf bucket is required)") }
@@ -142,12 +153,14 @@ public enum ExpositionValidator {
         for bucket in buckets { if let exemplar = bucket.exemplar { check(exemplar, series: series, fail: fail) } }
     }
 
-    static func check(_ summary: SummaryValue, series: String, fail: (String) -> Void) {
-        var ranks = Set<Double>()
-        for quantile in summary.quantiles {
+    static func check(_ summary: SummaryValue, series: LazySeriesName, fail: (String) -> Void) {
+        let quantiles = summary.quantiles
+        var longRanks = quantiles.count > 32 ? Set<Double>(minimumCapacity: quantiles.count) : nil
+        for (i, quantile) in quantiles.enumerated() {
             if !(quantile.quantile >= 0 && quantile.quantile <= 1) {
                 fail("summary \(series) has quantile \(NumberFormatting.string(quantile.quantile)), outside [0, 1]")
-            } else if !ranks.insert(quantile.quantile).inserted {
+            } else if longRanks != nil ? !longRanks!.insert(quantile.quantile).inserted
+                        : quantiles[..<i].contains(where: { $0.quantile == quantile.quantile }) {
                 fail("summary \(series) lists quantile \(NumberFormatting.string(quantile.quantile)) twice")
             }
         }
@@ -156,13 +169,15 @@ public enum ExpositionValidator {
         }
     }
 
-    static func check(_ exemplar: Exemplar, series: String, fail: (String) -> Void) {
+    static func check(_ exemplar: Exemplar, series: LazySeriesName, fail: (String) -> Void) {
         var length = 0
-        var names = Set<String>()
-        for label in exemplar.labels {
+        let labels = exemplar.labels
+        var longSetNames = labels.count > 32 ? Set<String>(minimumCapacity: labels.count) : nil
+        for (i, label) in labels.enumerated() {
             if !NameRules.isValidLabelName(label.name) {
                 fail("invalid exemplar label name \"\(label.name)\" on \(series)")
-            } else if !names.insert(label.name).inserted {
+            } else if longSetNames != nil ? !longSetNames!.insert(label.name).inserted
+                        : labels[..<i].contains(where: { $0.name == label.name }) {
                 fail("duplicate exemplar label name \(label.name) on \(series)")
             }
             length += label.name.unicodeScalars.count + label.value.unicodeScalars.count
@@ -196,4 +211,11 @@ public enum ExpositionValidator {
         buffer.append(UInt8(ascii: "}"))
         return String(decoding: buffer, as: UTF8.self)
     }
+}
+
+/// A series name (`name{labels}`) for messages, rendered only when interpolated.
+struct LazySeriesName: CustomStringConvertible {
+    let family: String
+    let labels: [Label]
+    var description: String { family + ExpositionValidator.render(labels) }
 }

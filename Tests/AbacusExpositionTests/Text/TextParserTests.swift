@@ -257,3 +257,21 @@ struct TextParserTests {
         ])
     }
 }
+
+@Suite("Text 0.0.4 parser on hostile input")
+struct TextParserHostileInputTests {
+    @Test func manyLabelsStayLinear() throws {
+        let names = (0..<50_000).map { "l\($0)=\"v\"" }.joined(separator: ",")
+        let families = try TextParser.parse(Array("a{\(names)} 1\n".utf8))
+        #expect(families[0].metrics[0].labels.count == 50_000)
+        #expect(throws: ExpositionError(line: 1, "duplicate label name l7 in a")) {
+            try TextParser.parse(Array("a{\(names),l7=\"x\"} 1\n".utf8))
+        }
+    }
+
+    @Test func hugeLabelValueIsFine() throws {
+        let value = String(repeating: "x", count: 1 << 20)
+        let families = try TextParser.parse(Array("a{v=\"\(value)\"} 1\n".utf8))
+        #expect(families[0].metrics[0].labels[0].value.utf8.count == 1 << 20)
+    }
+}
