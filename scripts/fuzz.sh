@@ -10,12 +10,13 @@
 # leak or time out are written to fuzz-out/TARGET/. Exit status: 0 when no target found a problem.
 #
 # Environment: FUZZ_JOBS (default 1) runs that many libFuzzer workers in parallel;
-# FUZZ_KEEP_CORPUS=DIR keeps the grown corpus of the run in DIR/TARGET instead of deleting it.
+# FUZZ_KEEP_CORPUS=DIR keeps the grown corpus of the run in DIR/TARGET instead of deleting it;
+# FUZZ_SCRATCH_PATH (default .build-fuzz) is the build directory, for runs side by side.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
-scratch="$root/.build-fuzz"
+scratch="${FUZZ_SCRATCH_PATH:-$root/.build-fuzz}"
 module=AbacusExposition
 sanitizers=fuzzer,address
 
@@ -54,7 +55,7 @@ fi
 
 # 1. The module and its dependencies, instrumented. -Xswiftc applies to every Swift target built,
 #    so SwiftProtobuf is instrumented too (coverage feedback reaches into the decoder it runs).
-echo "fuzz: building $module (release, -sanitize=$sanitizers) in .build-fuzz"
+echo "fuzz: building $module (release, -sanitize=$sanitizers) in $scratch"
 swift build -c release --scratch-path "$scratch" --target "$module" -Xswiftc "-sanitize=$sanitizers"
 
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)

@@ -12,11 +12,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         again = try OpenMetricsParser.parse(encoded)
     } catch {
-        print("re-parse failed: \(error)\n--- input\n\(String(decoding: bytes, as: UTF8.self))\n--- encoded\n\(String(decoding: encoded, as: UTF8.self))")
+        print(
+            "re-parse failed: \(error)\n--- input\n\(String(decoding: bytes, as: UTF8.self))\n--- encoded\n\(String(decoding: encoded, as: UTF8.self))"
+        )
         abort()
     }
     if again != families || OpenMetricsEncoder.encode(again) != encoded {
-        print("round trip differs\n--- input\n\(String(decoding: bytes, as: UTF8.self))\n--- encoded\n\(String(decoding: encoded, as: UTF8.self))")
+        print(
+            "round trip differs\n--- input\n\(String(decoding: bytes, as: UTF8.self))\n--- encoded\n\(String(decoding: encoded, as: UTF8.self))"
+        )
         abort()
     }
     return 0

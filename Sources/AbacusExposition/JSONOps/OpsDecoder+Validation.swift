@@ -148,7 +148,8 @@ extension OpsDecoder {
         if let custom {
             return .custom(custom)
         }
-        return .linear(start: f.start ?? HistogramLayout.defaultLinearStart, width: f.width ?? HistogramLayout.defaultWidth,
-                       count: count)
+        // The lowest linear bound is one width above 0 unless bucket_start says otherwise.
+        let width = f.width ?? HistogramLayout.defaultWidth
+        return .linear(start: f.start ?? width, width: width, count: count)
     }
 }

@@ -65,7 +65,7 @@ public enum OpsEncoder {
                     key("bucket_width")
                     appendNumber(width, to: &out)
                 }
-                if start != HistogramLayout.defaultLinearStart || start.sign == .minus {
+                if start.bitPattern != width.bitPattern {  // the default start is one width
                     key("bucket_start")
                     appendNumber(start, to: &out)
                 }

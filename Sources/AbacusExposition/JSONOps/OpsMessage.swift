@@ -25,8 +25,9 @@ public enum OpsOperation: String, Sendable, Hashable, CaseIterable {
 /// The bucket layout of a histogram created by an `obs` message. The first observation of a
 /// series fixes it.
 ///
-/// The semantics are those of the original Go "metrics-server" (its `ProcessHistogram`, which
-/// calls client_golang's bucket helpers), so existing clients get the same `le` values:
+/// The semantics are those of PROTOCOL.md §1, which follows the original Go "metrics-server"
+/// (its `ProcessHistogram`, which calls client_golang's bucket helpers) except for the lowest
+/// linear bound:
 ///
 /// | fields | layout | original |
 /// |---|---|---|
@@ -35,11 +36,12 @@ public enum OpsOperation: String, Sendable, Hashable, CaseIterable {
 /// | `bucket_custom` | ``custom(_:)`` | the list as given |
 /// | otherwise | ``linear(start:width:count:)`` | `LinearBuckets(bucket_start, width, buckets)` |
 ///
-/// in that order of precedence, with `buckets` defaulting to 20, `bucket_width` to 10 and
-/// `bucket_start` to 0: the default layout is 0, 10, 20, …, 190 (the lowest upper bound is
-/// `bucket_start`, 0 unless given, exactly as in the original). Abacus also honours
-/// `bucket_start` for the factor layout (the original always starts it at 0.1, which stays
-/// the default). The implicit `+Inf` bucket is not part of any layout.
+/// in that order of precedence, with `buckets` defaulting to 20 and `bucket_width` to 10. The
+/// lowest linear bound is `bucket_width` above 0 (PROTOCOL.md), so the default layout is 10, 20,
+/// …, 200; the original started at 0 (0, 10, …, 190), which a client still gets by sending
+/// `"bucket_start": 0`. `bucket_start` also sets the first bound of the factor layout (the
+/// original always starts it at 0.1, which stays the default). The implicit `+Inf` bucket is not
+/// part of any layout.
 public enum HistogramLayout: Sendable, Hashable {
     /// `count` bounds `start`, `start + width`, …, each `width` apart.
     case linear(start: Double, width: Double, count: Int)
@@ -54,12 +56,10 @@ public enum HistogramLayout: Sendable, Hashable {
     public static let defaultCount = 20
     /// The linear bucket width when `bucket_width` is absent.
     public static let defaultWidth = 10.0
-    /// The lowest linear bound when `bucket_start` is absent.
-    public static let defaultLinearStart = 0.0
     /// The lowest bound of a factor layout when `bucket_start` is absent (fixed in the original).
     public static let defaultFactorStart = 0.1
-    /// The layout of an `obs` message without bucket fields: 0, 10, …, 190.
-    public static let `default` = HistogramLayout.linear(start: defaultLinearStart, width: defaultWidth, count: defaultCount)
+    /// The layout of an `obs` message without bucket fields: 10, 20, …, 200.
+    public static let `default` = HistogramLayout.linear(start: defaultWidth, width: defaultWidth, count: defaultCount)
 
     /// The number of finite buckets.
     public var count: Int {

@@ -130,8 +130,10 @@ private struct Writer {
         }
     }
 
-    private func appendHistogram(_ h: HistogramValue, _ labels: [Label], _ ts: Int64?, gauge: Bool,
-                                 _ buffer: inout [UInt8]) {
+    private func appendHistogram(
+        _ h: HistogramValue, _ labels: [Label], _ ts: Int64?, gauge: Bool,
+        _ buffer: inout [UInt8]
+    ) {
         for bucket in h.buckets {
             sample("_bucket", labels, .le(bucket.upperBound), bucket.cumulativeCount, ts, bucket.exemplar, &buffer)
         }
@@ -150,8 +152,10 @@ private struct Writer {
         case state(String)
     }
 
-    private func sample(_ suffix: StaticString, _ labels: [Label], _ extra: Extra?, _ value: Double,
-                        _ timestampMs: Int64?, _ exemplar: Exemplar?, _ buffer: inout [UInt8]) {
+    private func sample(
+        _ suffix: StaticString, _ labels: [Label], _ extra: Extra?, _ value: Double,
+        _ timestampMs: Int64?, _ exemplar: Exemplar?, _ buffer: inout [UInt8]
+    ) {
         buffer.append(contentsOf: name)
         buffer.append(contentsOf: UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
         if !labels.isEmpty || extra != nil {

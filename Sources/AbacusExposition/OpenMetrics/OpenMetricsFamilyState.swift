@@ -27,8 +27,10 @@ struct OpenMetricsFamilyState {
     var modelName: String { type == .counter ? name + "_total" : name }
 
     /// Adds one sample line of this family. `labels` are the sample's labels.
-    mutating func add(_ sample: RawSample, _ kind: OpenMetricsSampleKind, labels: [RawLabel],
-                      lexer: OpenMetricsLexer) throws {
+    mutating func add(
+        _ sample: RawSample, _ kind: OpenMetricsSampleKind, labels: [RawLabel],
+        lexer: OpenMetricsLexer
+    ) throws {
         hasSamples = true
         let input = lexer.input
         // Find the type's own label and reject it where it does not belong.
@@ -38,12 +40,16 @@ struct OpenMetricsFamilyState {
             let isHistogram = type == .histogram || type == .gaugeHistogram
             if isHistogram, labelName.elementsEqual("le".utf8) {
                 guard kind == .bucket else {
-                    throw lexer.error("the le label is only allowed on \(name)_bucket samples, not on \(lexer.text(sample.nameStart, sample.nameEnd))")
+                    throw lexer.error(
+                        "the le label is only allowed on \(name)_bucket samples, not on \(lexer.text(sample.nameStart, sample.nameEnd))"
+                    )
                 }
                 special = k
             } else if type == .summary, labelName.elementsEqual("quantile".utf8) {
                 guard kind == .quantile else {
-                    throw lexer.error("the quantile label is only allowed on the quantile samples of \(name), not on \(lexer.text(sample.nameStart, sample.nameEnd))")
+                    throw lexer.error(
+                        "the quantile label is only allowed on the quantile samples of \(name), not on \(lexer.text(sample.nameStart, sample.nameEnd))"
+                    )
                 }
                 special = k
             } else if type == .stateSet, labelName.elementsEqual(nameBytes) {
@@ -52,14 +58,20 @@ struct OpenMetricsFamilyState {
         }
         if special < 0 {
             switch kind {
-            case .bucket: throw lexer.error("histogram bucket \(lexer.text(sample.nameStart, sample.nameEnd)) has no le label")
-            case .quantile: throw lexer.error("summary sample \(name) has no quantile label (its other samples are \(name)_count, \(name)_sum and \(name)_created)")
+            case .bucket:
+                throw lexer.error("histogram bucket \(lexer.text(sample.nameStart, sample.nameEnd)) has no le label")
+            case .quantile:
+                throw lexer.error(
+                    "summary sample \(name) has no quantile label (its other samples are \(name)_count, \(name)_sum and \(name)_created)"
+                )
             case .state: throw lexer.error("stateset sample \(name) has no label named \(name) giving the state")
             default: break
             }
         }
         if sample.exemplar != nil, kind != .total, kind != .bucket {
-            throw lexer.error("exemplars are only allowed on counter _total and histogram _bucket samples, not on \(lexer.text(sample.nameStart, sample.nameEnd))")
+            throw lexer.error(
+                "exemplars are only allowed on counter _total and histogram _bucket samples, not on \(lexer.text(sample.nameStart, sample.nameEnd))"
+            )
         }
 
         // Same metric as the point in progress? Compare bytes first, label sets second.
@@ -81,11 +93,14 @@ struct OpenMetricsFamilyState {
                     throw lexer.error("\(current.describe(name)) mixes samples with and without timestamps")
                 }
                 guard t > previous else {
-                    throw lexer.error("timestamps of \(current.describe(name)) differ within its samples and go backwards")
+                    throw lexer.error(
+                        "timestamps of \(current.describe(name)) differ within its samples and go backwards")
                 }
                 // A later timestamp starts a second MetricPoint of the same metric. The model
                 // holds one value per series, so this valid but rare form is refused plainly.
-                throw lexer.error("\(current.describe(name)) has a second MetricPoint (a sample with a later timestamp); only one MetricPoint per metric is supported")
+                throw lexer.error(
+                    "\(current.describe(name)) has a second MetricPoint (a sample with a later timestamp); only one MetricPoint per metric is supported"
+                )
             }
         } else {
             try finishPoint(lexer: lexer)
@@ -94,14 +109,16 @@ struct OpenMetricsFamilyState {
                 if type == .info {
                     throw lexer.error("duplicate info metric \(what)")
                 }
-                throw lexer.error("\(what) appears again after other metrics of \(name): a metric's samples must be contiguous")
+                throw lexer.error(
+                    "\(what) appears again after other metrics of \(name): a metric's samples must be contiguous")
             }
             var raw = labels
             if special >= 0 { raw.remove(at: special) }
             point = OpenMetricsPoint(labels: materialized, key: key, raw: raw, timestampMs: ts, line: lexer.line)
         }
-        try point!.add(kind, sample, special: special >= 0 ? labels[special] : nil, family: name, type: type,
-                       lexer: lexer)
+        try point!.add(
+            kind, sample, special: special >= 0 ? labels[special] : nil, family: name, type: type,
+            lexer: lexer)
     }
 
     /// Turns the point in progress into a metric.
@@ -116,7 +133,8 @@ struct OpenMetricsFamilyState {
     mutating func finish(lexer: OpenMetricsLexer) throws -> MetricFamily {
         try finishPoint(lexer: lexer)
         if let unit, type == .info || type == .stateSet {
-            throw ExpositionError(line: unitLine, "\(type.openMetricsName) family \(name) must not have a unit (got \(unit))")
+            throw ExpositionError(
+                line: unitLine, "\(type.openMetricsName) family \(name) must not have a unit (got \(unit))")
         }
         let family = MetricFamily(name: modelName, type: type, help: help, unit: unit, metrics: metrics)
         do {

@@ -186,7 +186,9 @@ struct OpenMetricsLexer {
             }
             i += 1
             guard i < end, input[i] == UInt8(ascii: "\"") else {
-                throw error("the value of label \(text(nameStart, nameEnd)) must be in double quotes, found \(describe(i, end))")
+                throw error(
+                    "the value of label \(text(nameStart, nameEnd)) must be in double quotes, found \(describe(i, end))"
+                )
             }
             i += 1
             let valueStart = i
@@ -200,7 +202,9 @@ struct OpenMetricsLexer {
                     guard i + 1 < end else { throw error("label value not terminated") }
                     let e = input[i + 1]
                     guard e == UInt8(ascii: "\\") || e == UInt8(ascii: "\"") || e == UInt8(ascii: "n") else {
-                        throw error("invalid escape sequence in the value of label \(text(nameStart, nameEnd)): only \\\\, \\\" and \\n are allowed")
+                        throw error(
+                            "invalid escape sequence in the value of label \(text(nameStart, nameEnd)): only \\\\, \\\" and \\n are allowed"
+                        )
                     }
                     i += 2
                 } else {
@@ -211,13 +215,17 @@ struct OpenMetricsLexer {
             for other in labels where bytes(other.nameStart, other.nameEnd).elementsEqual(name) {
                 throw error("duplicate label name \(text(nameStart, nameEnd))")
             }
-            labels.append(RawLabel(nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: i,
-                                   escaped: escaped))
+            labels.append(
+                RawLabel(
+                    nameStart: nameStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: i,
+                    escaped: escaped))
             i += 1  // closing quote
             guard i < end else { throw error("label set not terminated: expected ',' or '}'") }
             if input[i] == UInt8(ascii: "}") { return i + 1 }
             guard input[i] == UInt8(ascii: ",") else {
-                throw error("expected ',' or '}' after the value of label \(text(nameStart, nameEnd)), found \(describe(i, end))")
+                throw error(
+                    "expected ',' or '}' after the value of label \(text(nameStart, nameEnd)), found \(describe(i, end))"
+                )
             }
             i += 1
         }
@@ -225,7 +233,9 @@ struct OpenMetricsLexer {
 
     /// The unescaped value of a label, validated as UTF-8.
     func value(of label: RawLabel) throws -> String {
-        try unescaped(label.valueStart, label.valueEnd, escaped: label.escaped, what: "the value of label \(text(label.nameStart, label.nameEnd))")
+        try unescaped(
+            label.valueStart, label.valueEnd, escaped: label.escaped,
+            what: "the value of label \(text(label.nameStart, label.nameEnd))")
     }
 
     func makeLabel(_ label: RawLabel) throws -> Label {

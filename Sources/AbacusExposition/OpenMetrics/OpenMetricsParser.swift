@@ -68,7 +68,8 @@ struct OpenMetricsSession {
                 return families
             }
             if end == n {
-                throw lexer.error("missing # EOF at the end of the exposition (this last line is also not terminated by a line feed)")
+                throw lexer.error(
+                    "missing # EOF at the end of the exposition (this last line is also not terminated by a line feed)")
             }
             if end == start { throw lexer.error("blank lines are not allowed") }
             if input[end - 1] == 0x0D {
@@ -121,13 +122,15 @@ struct OpenMetricsSession {
         }
         let nameEnd = i
         guard i < end, input[i] == UInt8(ascii: " ") else {
-            throw lexer.error("expected a space after the metric name in # \(keywordText), found \(lexer.describe(i, end))")
+            throw lexer.error(
+                "expected a space after the metric name in # \(keywordText), found \(lexer.describe(i, end))")
         }
         i += 1
         let name = lexer.bytes(nameStart, nameEnd)
         if let current = family, name.elementsEqual(current.nameBytes) {
             if current.hasSamples {
-                throw lexer.error("# \(keywordText) for \(current.name) comes after its samples: metadata must come first")
+                throw lexer.error(
+                    "# \(keywordText) for \(current.name) comes after its samples: metadata must come first")
             }
         } else {
             try finishFamily()
@@ -147,7 +150,9 @@ struct OpenMetricsSession {
         guard let type = MetricType.allCases.first(where: { word.elementsEqual($0.openMetricsName.utf8) }) else {
             let text = lexer.text(start, end)
             if text == "untyped" { throw lexer.error("unknown metric type untyped: OpenMetrics calls it unknown") }
-            throw lexer.error("unknown metric type \(text) (expected counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown)")
+            throw lexer.error(
+                "unknown metric type \(text) (expected counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown)"
+            )
         }
         family!.sawType = true
         family!.type = type
@@ -163,7 +168,8 @@ struct OpenMetricsSession {
             if lexer.input[i] == UInt8(ascii: "\\") {
                 let e = i + 1 < end ? lexer.input[i + 1] : 0
                 guard e == UInt8(ascii: "\\") || e == UInt8(ascii: "\"") || e == UInt8(ascii: "n") else {
-                    throw lexer.error("invalid escape sequence in the help of \(name): only \\\\, \\\" and \\n are allowed")
+                    throw lexer.error(
+                        "invalid escape sequence in the help of \(name): only \\\\, \\\" and \\n are allowed")
                 }
                 escaped = true
                 i += 2
@@ -180,12 +186,14 @@ struct OpenMetricsSession {
         if family!.sawUnit { throw lexer.error("second # UNIT line for \(name)") }
         family!.sawUnit = true
         for i in start..<end where !NameRules.isMetricNameChar(lexer.input[i]) {
-            throw lexer.error("unit of \(name) may only contain letters, digits, _ and :, found \(lexer.describe(i, end))")
+            throw lexer.error(
+                "unit of \(name) may only contain letters, digits, _ and :, found \(lexer.describe(i, end))")
         }
         if start == end { return }  // empty UNIT: as if there were none
         let unit = lexer.text(start, end)
         guard name.hasSuffix("_" + unit) else {
-            throw lexer.error("unit \(unit) is not a suffix of the family name \(name) (expected a name ending in _\(unit))")
+            throw lexer.error(
+                "unit \(unit) is not a suffix of the family name \(name) (expected a name ending in _\(unit))")
         }
         family!.unit = unit
         family!.unitLine = lexer.line
@@ -215,15 +223,23 @@ struct OpenMetricsSession {
         if let owner = reserved[name] {
             let type = owner.type.openMetricsName
             if fromSample, owner.family == previousFamily {
-                throw lexer.error("sample name \(name) does not belong to family \(owner.family) (\(type)): its samples are named \(OpenMetricsSampleKind.expectedNames(family: owner.family, type: owner.type))")
+                throw lexer.error(
+                    "sample name \(name) does not belong to family \(owner.family) (\(type)): its samples are named \(OpenMetricsSampleKind.expectedNames(family: owner.family, type: owner.type))"
+                )
             }
             if owner.family == name {
-                throw lexer.error("metric family \(name) appears again (it started on line \(owner.line)): a family's lines must be contiguous")
+                throw lexer.error(
+                    "metric family \(name) appears again (it started on line \(owner.line)): a family's lines must be contiguous"
+                )
             }
             if fromSample {
-                throw lexer.error("sample \(name) belongs to family \(owner.family) (\(type)) from line \(owner.line), which has already ended: families must not be interleaved")
+                throw lexer.error(
+                    "sample \(name) belongs to family \(owner.family) (\(type)) from line \(owner.line), which has already ended: families must not be interleaved"
+                )
             }
-            throw lexer.error("family \(name) clashes with family \(owner.family) (\(type)) from line \(owner.line), which can expose samples named \(name)")
+            throw lexer.error(
+                "family \(name) clashes with family \(owner.family) (\(type)) from line \(owner.line), which can expose samples named \(name)"
+            )
         }
         family = OpenMetricsFamilyState(name: name, line: lexer.line)
     }
@@ -234,7 +250,10 @@ struct OpenMetricsSession {
         let finished = try current.finish(lexer: lexer)
         for reservedName in OpenMetricsSampleKind.reservedNames(family: current.name, type: current.type) {
             if let other = reserved[reservedName] {
-                throw ExpositionError(line: current.startLine, "family \(current.name) (\(current.type.openMetricsName)) clashes with family \(other.family) from line \(other.line): both could expose samples named \(reservedName)")
+                throw ExpositionError(
+                    line: current.startLine,
+                    "family \(current.name) (\(current.type.openMetricsName)) clashes with family \(other.family) from line \(other.line): both could expose samples named \(reservedName)"
+                )
             }
             reserved[reservedName] = Reservation(family: current.name, type: current.type, line: current.startLine)
         }

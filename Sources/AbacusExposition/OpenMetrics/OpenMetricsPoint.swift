@@ -48,7 +48,9 @@ struct OpenMetricsPoint {
         return true
     }
 
-    private static func sameBytes(_ input: UnsafeBufferPointer<UInt8>, _ a: Int, _ aEnd: Int, _ b: Int, _ bEnd: Int) -> Bool {
+    private static func sameBytes(_ input: UnsafeBufferPointer<UInt8>, _ a: Int, _ aEnd: Int, _ b: Int, _ bEnd: Int)
+        -> Bool
+    {
         if aEnd - a != bEnd - b { return false }
         if a == b { return true }
         for k in 0..<(aEnd - a) where input[a + k] != input[b + k] { return false }
@@ -86,7 +88,9 @@ struct OpenMetricsPoint {
             throw fail("\(what) \(describe(name)) has no le=\"+Inf\" bucket")
         }
         if let count, !sameValue(count, last.cumulativeCount) {
-            throw fail("\(countName) (\(NumberFormatting.string(count))) of \(describe(name)) differs from its +Inf bucket (\(NumberFormatting.string(last.cumulativeCount)))")
+            throw fail(
+                "\(countName) (\(NumberFormatting.string(count))) of \(describe(name)) differs from its +Inf bucket (\(NumberFormatting.string(last.cumulativeCount)))"
+            )
         }
         if count != nil, sum == nil { throw fail("\(what) \(describe(name)) has \(countName) but no \(sumName)") }
         if sum != nil, count == nil { throw fail("\(what) \(describe(name)) has \(sumName) but no \(countName)") }

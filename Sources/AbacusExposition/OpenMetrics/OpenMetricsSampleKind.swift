@@ -20,18 +20,34 @@ enum OpenMetricsSampleKind {
     /// Stateset: the family name with a label named after the family.
     case state
 
-    /// The suffixes a family of `type` uses, with their kinds.
+    /// The suffixes a family of `type` uses, with their kinds (static tables: no allocation).
     static func suffixes(of type: MetricType) -> [(suffix: String, kind: OpenMetricsSampleKind)] {
         switch type {
-        case .counter: [("_total", .total), ("_created", .created)]
-        case .gauge, .untyped: [("", .value)]
-        case .histogram: [("_bucket", .bucket), ("_count", .count), ("_sum", .sum), ("_created", .created)]
-        case .gaugeHistogram: [("_bucket", .bucket), ("_gcount", .count), ("_gsum", .sum)]
-        case .summary: [("", .quantile), ("_count", .count), ("_sum", .sum), ("_created", .created)]
-        case .info: [("_info", .info)]
-        case .stateSet: [("", .state)]
+        case .counter: counterSuffixes
+        case .gauge, .untyped: valueSuffixes
+        case .histogram: histogramSuffixes
+        case .gaugeHistogram: gaugeHistogramSuffixes
+        case .summary: summarySuffixes
+        case .info: infoSuffixes
+        case .stateSet: stateSuffixes
         }
     }
+
+    private static let counterSuffixes: [(suffix: String, kind: OpenMetricsSampleKind)] = [
+        ("_total", .total), ("_created", .created),
+    ]
+    private static let valueSuffixes: [(suffix: String, kind: OpenMetricsSampleKind)] = [("", .value)]
+    private static let histogramSuffixes: [(suffix: String, kind: OpenMetricsSampleKind)] = [
+        ("_bucket", .bucket), ("_count", .count), ("_sum", .sum), ("_created", .created),
+    ]
+    private static let gaugeHistogramSuffixes: [(suffix: String, kind: OpenMetricsSampleKind)] = [
+        ("_bucket", .bucket), ("_gcount", .count), ("_gsum", .sum),
+    ]
+    private static let summarySuffixes: [(suffix: String, kind: OpenMetricsSampleKind)] = [
+        ("", .quantile), ("_count", .count), ("_sum", .sum), ("_created", .created),
+    ]
+    private static let infoSuffixes: [(suffix: String, kind: OpenMetricsSampleKind)] = [("_info", .info)]
+    private static let stateSuffixes: [(suffix: String, kind: OpenMetricsSampleKind)] = [("", .state)]
 
     /// The kind of a sample named `sample` in a family named `family` of `type`, or `nil` when
     /// the name cannot belong to that family. O(name length).

@@ -91,14 +91,17 @@ struct JSONOpsDecoderTests {
 
     @Test("layouts, defaults and precedence")
     func layouts() throws {
-        #expect(try layout("") == .linear(start: 0, width: 10, count: 20))
-        #expect(try layout(#","buckets":10,"bucket_width":5"#) == .linear(start: 0, width: 5, count: 10))
+        // PROTOCOL.md: the lowest linear bound is bucket_width above 0.
+        #expect(try layout("") == .linear(start: 10, width: 10, count: 20))
+        #expect(try layout(#","buckets":10,"bucket_width":5"#) == .linear(start: 5, width: 5, count: 10))
+        // The original's 0-based layout, on request.
+        #expect(try layout(#","bucket_start":0"#) == .linear(start: 0, width: 10, count: 20))
         #expect(try layout(#","buckets":3,"bucket_width":0.5,"bucket_start":1"#) == .linear(start: 1, width: 0.5, count: 3))
         #expect(try layout(#","buckets":10,"bucket_min":1.0,"bucket_max":70.0"#) == .exponentialRange(min: 1, max: 70, count: 10))
         #expect(try layout(#","buckets":10,"bucket_factor":10.1"#) == .exponentialFactor(start: 0.1, factor: 10.1, count: 10))
         #expect(try layout(#","bucket_factor":2,"bucket_start":0.5"#) == .exponentialFactor(start: 0.5, factor: 2, count: 20))
         #expect(try layout(#","bucket_custom":[1.0, 2.0, 5.5, 7, 10, 50]"#) == .custom([1, 2, 5.5, 7, 10, 50]))
-        #expect(try layout(#","buckets":4.0"#) == .linear(start: 0, width: 10, count: 4))
+        #expect(try layout(#","buckets":4.0"#) == .linear(start: 10, width: 10, count: 4))
         // Precedence: min+max, then factor, then custom, then linear.
         let all = #","bucket_min":1,"bucket_max":8,"bucket_factor":3,"bucket_custom":[1],"bucket_width":2,"buckets":4"#
         #expect(try layout(all) == .exponentialRange(min: 1, max: 8, count: 4))
@@ -110,7 +113,7 @@ struct JSONOpsDecoderTests {
 
     @Test("upper bounds match client_golang's helpers")
     func upperBounds() {
-        let linear: [Double] = (0..<20).map { Double($0) * 10 }
+        let linear: [Double] = (1...20).map { Double($0) * 10 }
         #expect(HistogramLayout.default.upperBounds() == linear)
         #expect(HistogramLayout.linear(start: 1, width: 0.5, count: 3).upperBounds() == [1, 1.5, 2])
         #expect(HistogramLayout.exponentialFactor(start: 0.1, factor: 10, count: 3).upperBounds() == [0.1, 1, 10])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AbacusExposition
 
 /// parse(encode(x)) == x over generated families, for every type OpenMetrics can express.
@@ -8,8 +9,9 @@ import Testing
     @Test(arguments: 0..<40)
     func roundTripsGeneratedFamilies(seed: Int) throws {
         var generator = FamilyGenerator(seed: UInt64(seed) &* 0x9E37_79B9 &+ 17)
-        let families = generator.families(count: 12, types: Self.everyType, exemplars: true, timestamps: true,
-                                          units: true, created: true)
+        let families = generator.families(
+            count: 12, types: Self.everyType, exemplars: true, timestamps: true,
+            units: true, created: true)
         let encoded = OpenMetricsEncoder.encode(families)
         let parsed = try OpenMetricsParser.parse(encoded)
         #expect(parsed == families, "\(String(decoding: encoded, as: UTF8.self))")
@@ -20,8 +22,9 @@ import Testing
     func roundTripsOneTypeAtATime(type: MetricType) throws {
         var generator = FamilyGenerator(seed: 7)
         for _ in 0..<20 {
-            let families = generator.families(count: 5, types: [type], exemplars: true, timestamps: true,
-                                              units: true, created: true)
+            let families = generator.families(
+                count: 5, types: [type], exemplars: true, timestamps: true,
+                units: true, created: true)
             let encoded = OpenMetricsEncoder.encode(families)
             #expect(try OpenMetricsParser.parse(encoded) == families)
         }
@@ -38,8 +41,9 @@ import Testing
 
     @Test func generatedFamiliesAreValid() throws {
         var generator = FamilyGenerator(seed: 3)
-        let families = generator.families(count: 64, types: Self.everyType, exemplars: true, timestamps: true,
-                                          units: true, created: true, fractionalCounts: true)
+        let families = generator.families(
+            count: 64, types: Self.everyType, exemplars: true, timestamps: true,
+            units: true, created: true, fractionalCounts: true)
         try ExpositionValidator.validate(families)
     }
 

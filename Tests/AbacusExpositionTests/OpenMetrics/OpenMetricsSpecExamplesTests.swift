@@ -1,5 +1,6 @@
-import Testing
 import AbacusExposition
+import Foundation
+import Testing
 
 /// The examples of the OpenMetrics 1.0 specification (section "Text format"), each completed
 /// with `# EOF`.
@@ -124,13 +125,19 @@ import AbacusExposition
 
     @Test func completeExpositionMapsToTheModel() throws {
         let families = try OpenMetricsParser.parse(Array((Self.examples[0] + "\n# EOF\n").utf8))
-        #expect(families.map(\.name) == ["acme_http_router_request_seconds", "go_goroutines", "process_cpu_seconds_total"])
+        #expect(
+            families.map(\.name) == ["acme_http_router_request_seconds", "go_goroutines", "process_cpu_seconds_total"])
         #expect(families.map(\.type) == [.summary, .gauge, .counter])
         #expect(families[0].unit == "seconds")
         #expect(families[0].help == "Latency though all of ACME's HTTP request router.")
-        #expect(families[0].metrics[0] == Metric(labels: [Label("path", "/api/v1"), Label("method", "GET")],
-                                                 value: .summary(SummaryValue(quantiles: [], count: 807283, sum: 9036.32,
-                                                                              created: 1605281325))))
+        #expect(
+            families[0].metrics[0]
+                == Metric(
+                    labels: [Label("path", "/api/v1"), Label("method", "GET")],
+                    value: .summary(
+                        SummaryValue(
+                            quantiles: [], count: 807283, sum: 9036.32,
+                            created: 1605281325))))
         #expect(families[2].metrics == [Metric(value: .counter(CounterValue(4.20072246e+06)))])
     }
 
@@ -139,27 +146,43 @@ import AbacusExposition
         guard case let .histogram(h) = histogram[0].metrics[0].value else { Issue.record("not a histogram"); return }
         #expect(h.buckets.map(\.upperBound) == [0.01, 0.1, 1, 10, .infinity])
         #expect(h.buckets[1].exemplar == Exemplar(labels: [], value: 0.054))
-        #expect(h.buckets[3].exemplar == Exemplar(labels: [Label("trace_id", "oHg5SJYRHA0")], value: 9.8, timestamp: 1520879607.789))
+        #expect(
+            h.buckets[3].exemplar
+                == Exemplar(labels: [Label("trace_id", "oHg5SJYRHA0")], value: 9.8, timestamp: 1520879607.789))
         #expect(h.count == 17 && h.sum == 324789.3 && h.created == 1520430000.123)
 
         let gauge = try OpenMetricsParser.parse(Array("# TYPE foo gauge\nfoo 17.0 1520879607.789\n# EOF\n".utf8))
         #expect(gauge[0].metrics == [Metric(value: .gauge(17), timestampMs: 1_520_879_607_789)])
 
         let info = try OpenMetricsParser.parse(Array((Self.examples[26] + "\n# EOF").utf8))
-        #expect(info == [MetricFamily(name: "target", type: .info, help: "Target metadata", metrics: [
-            Metric(labels: [Label("env", "prod"), Label("hostname", "myhost"), Label("datacenter", "sdc"),
-                            Label("region", "europe"), Label("owner", "frontend")], value: .info),
-        ])])
+        #expect(
+            info == [
+                MetricFamily(
+                    name: "target", type: .info, help: "Target metadata",
+                    metrics: [
+                        Metric(
+                            labels: [
+                                Label("env", "prod"), Label("hostname", "myhost"), Label("datacenter", "sdc"),
+                                Label("region", "europe"), Label("owner", "frontend"),
+                            ], value: .info)
+                    ])
+            ])
 
         let stateset = try OpenMetricsParser.parse(Array((Self.examples[17] + "\n# EOF\n").utf8))
         #expect(stateset[0].metrics.map(\.labels) == [[Label("entity", "controller")], [Label("entity", "replica")]])
-        #expect(stateset[0].metrics[1].value == .stateSet([State("a", isSet: true), State("bb", isSet: false), State("ccc", isSet: true)]))
+        #expect(
+            stateset[0].metrics[1].value
+                == .stateSet([State("a", isSet: true), State("bb", isSet: false), State("ccc", isSet: true)]))
     }
 
     @Test func metadataEscapesAndEmptyValues() throws {
         let families = try OpenMetricsParser.parse(Array((Self.examples[3] + "\n# EOF\n").utf8))
-        #expect(families == [MetricFamily(name: "foo_seconds_total", type: .counter, help: "Some text and \n some \" escaping",
-                                          unit: "seconds")])
+        #expect(
+            families == [
+                MetricFamily(
+                    name: "foo_seconds_total", type: .counter, help: "Some text and \n some \" escaping",
+                    unit: "seconds")
+            ])
         let empty = try OpenMetricsParser.parse(Array("# TYPE a gauge\n# HELP a \n# UNIT a \na 1\n# EOF\n".utf8))
         #expect(empty == [MetricFamily(name: "a", type: .gauge, metrics: [Metric(value: .gauge(1))])])
         let labels = try OpenMetricsParser.parse(Array((Self.examples[6] + "\n# EOF\n").utf8))
@@ -171,7 +194,10 @@ import AbacusExposition
     @Test func refusedExamples() {
         // Two spaces before the value: the ABNF allows exactly one.
         #expect(throws: ExpositionError.self) {
-            try OpenMetricsParser.parse(Array("# TYPE foo histogram\nfoo_bucket{le=\"+Inf\"} 17\nfoo_count 17\nfoo_sum 1\nfoo_created  1520430000.123\n# EOF\n".utf8))
+            try OpenMetricsParser.parse(
+                Array(
+                    "# TYPE foo histogram\nfoo_bucket{le=\"+Inf\"} 17\nfoo_count 17\nfoo_sum 1\nfoo_created  1520430000.123\n# EOF\n"
+                        .utf8))
         }
         // Several MetricPoints per metric: valid OpenMetrics, but the model holds one per series.
         #expect(throws: ExpositionError.self) {
@@ -186,15 +212,14 @@ import AbacusExposition
     }
 
     @Test func nonCanonicalNumbersAreAccepted() throws {
-        let text = "# TYPE h histogram\nh_bucket{le=\"1.1e-4\"} 0\nh_bucket{le=\"0042\"} 1\nh_bucket{le=\"+Inf\"} 2\n# TYPE s summary\ns{quantile=\"5e-1\"} 1\n# EOF\n"
+        let text =
+            "# TYPE h histogram\nh_bucket{le=\"1.1e-4\"} 0\nh_bucket{le=\"0042\"} 1\nh_bucket{le=\"+Inf\"} 2\n# TYPE s summary\ns{quantile=\"5e-1\"} 1\n# EOF\n"
         let families = try OpenMetricsParser.parse(Array(text.utf8))
         guard case let .histogram(h) = families[0].metrics[0].value else { Issue.record("not a histogram"); return }
         #expect(h.buckets.map(\.upperBound) == [1.1e-4, 42, .infinity])
         #expect(families[1].metrics[0].value == .summary(SummaryValue(quantiles: [Quantile(quantile: 0.5, value: 1)])))
     }
 }
-
-import Foundation
 
 /// Writes the fuzz seed corpus (`Fuzz/corpus/openmetrics/`) when `ABACUS_WRITE_FUZZ_CORPUS=1`:
 /// the specification's examples and generated expositions.
@@ -209,9 +234,11 @@ import Foundation
         }
         var generator = FamilyGenerator(seed: 2024)
         for k in 0..<24 {
-            let families = generator.families(count: 3, types: Set(MetricType.allCases), exemplars: true, timestamps: true,
-                                              units: true, created: true)
-            try Data(OpenMetricsEncoder.encode(families)).write(to: directory.appendingPathComponent("generated-\(k).om"))
+            let families = generator.families(
+                count: 3, types: Set(MetricType.allCases), exemplars: true, timestamps: true,
+                units: true, created: true)
+            try Data(OpenMetricsEncoder.encode(families)).write(
+                to: directory.appendingPathComponent("generated-\(k).om"))
         }
     }
 }

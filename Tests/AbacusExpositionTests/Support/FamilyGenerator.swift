@@ -51,13 +51,16 @@ struct FamilyGenerator {
     }
 
     /// `count` valid families of the given types (all of `types` are used in turn).
-    mutating func families(count: Int, types: Set<MetricType>, exemplars: Bool, timestamps: Bool,
-                           units: Bool = false, created: Bool = false,
-                           fractionalCounts: Bool = false) -> [MetricFamily] {
+    mutating func families(
+        count: Int, types: Set<MetricType>, exemplars: Bool, timestamps: Bool,
+        units: Bool = false, created: Bool = false,
+        fractionalCounts: Bool = false
+    ) -> [MetricFamily] {
         let order = MetricType.allCases.filter { types.contains($0) }
         guard !order.isEmpty else { return [] }
-        var options = Options(exemplars: exemplars, timestamps: timestamps, created: created,
-                              fractionalCounts: fractionalCounts)
+        var options = Options(
+            exemplars: exemplars, timestamps: timestamps, created: created,
+            fractionalCounts: fractionalCounts)
         var result: [MetricFamily] = []
         for index in 0..<count {
             let type = order[index % order.count]
@@ -131,8 +134,10 @@ struct FamilyGenerator {
     private mutating func value(of type: MetricType, options: Options) -> MetricValue {
         switch type {
         case .counter:
-            return .counter(CounterValue(nonNegative(), created: options.created && chance(0.5) ? createdTime() : nil,
-                                         exemplar: options.exemplars && chance(0.5) ? exemplar(value: anyValue()) : nil))
+            return .counter(
+                CounterValue(
+                    nonNegative(), created: options.created && chance(0.5) ? createdTime() : nil,
+                    exemplar: options.exemplars && chance(0.5) ? exemplar(value: anyValue()) : nil))
         case .gauge: return .gauge(anyValue())
         case .untyped: return .untyped(anyValue())
         case .histogram, .gaugeHistogram: return .histogram(histogram(gauge: type == .gaugeHistogram, options: options))
@@ -169,9 +174,10 @@ struct FamilyGenerator {
             previous = bound
         }
         let withTotals = chance(0.8)
-        return HistogramValue(buckets: buckets, count: withTotals ? cumulative : nil,
-                              sum: withTotals ? nonNegative() : nil,
-                              created: !gauge && options.created && chance(0.5) ? createdTime() : nil)
+        return HistogramValue(
+            buckets: buckets, count: withTotals ? cumulative : nil,
+            sum: withTotals ? nonNegative() : nil,
+            created: !gauge && options.created && chance(0.5) ? createdTime() : nil)
     }
 
     private mutating func summary(options: Options) -> SummaryValue {
@@ -179,9 +185,10 @@ struct FamilyGenerator {
         let quantiles = ranks.filter { _ in chance(0.3) }.map {
             Quantile(quantile: $0, value: chance(0.15) ? .nan : nonNegative())
         }
-        var value = SummaryValue(quantiles: quantiles, count: chance(0.7) ? count(options) : nil,
-                                 sum: chance(0.7) ? nonNegative() : nil,
-                                 created: options.created && chance(0.4) ? createdTime() : nil)
+        var value = SummaryValue(
+            quantiles: quantiles, count: chance(0.7) ? count(options) : nil,
+            sum: chance(0.7) ? nonNegative() : nil,
+            created: options.created && chance(0.4) ? createdTime() : nil)
         if quantiles.isEmpty && value.count == nil && value.sum == nil { value.count = count(options) }
         return value
     }
@@ -189,7 +196,8 @@ struct FamilyGenerator {
     // MARK: Numbers
 
     private static let specials: [Double] = [
-        0, -0.0, 1, -1, 0.5, 0.1, -2.5e-7, .leastNonzeroMagnitude, 1e-300, 1.7976931348623157e308, -1e21, 123_456_789.125,
+        0, -0.0, 1, -1, 0.5, 0.1, -2.5e-7, .leastNonzeroMagnitude, 1e-300, 1.7976931348623157e308, -1e21,
+        123_456_789.125,
         3.141592653589793, .nan, .infinity, -.infinity, 42, 1e6, 0.001,
     ]
 
