@@ -130,36 +130,39 @@ public enum NumberFormatting {
     /// Go's `%g` layout for shortest digits: exponent form when the decimal exponent is below −4
     /// or at least 6.
     static func layOut(digits: UInt64, count: Int, point: Int, into buffer: inout [UInt8]) {
-        var text = [UInt8](repeating: 0, count: count)
-        var d = digits
-        for i in stride(from: count - 1, through: 0, by: -1) {
-            text[i] = UInt8(truncatingIfNeeded: d % 10) &+ 0x30
-            d /= 10
-        }
-        let exponent = point - 1
-        if exponent < -4 || exponent >= 6 {
-            buffer.append(text[0])
-            if count > 1 {
-                buffer.append(UInt8(ascii: "."))
-                buffer.append(contentsOf: text[1...])
+        // At most 17 significant digits; written into a stack buffer, no allocation.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { text in
+            var d = digits
+            for i in stride(from: count - 1, through: 0, by: -1) {
+                text[i] = UInt8(truncatingIfNeeded: d % 10) &+ 0x30
+                d /= 10
             }
-            buffer.append(UInt8(ascii: "e"))
-            buffer.append(exponent < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            let e = exponent.magnitude
-            if e < 10 { buffer.append(UInt8(ascii: "0")) }
-            appendUnsigned(UInt64(e), to: &buffer)
-        } else if point <= 0 {
-            buffer.append(UInt8(ascii: "0"))
-            buffer.append(UInt8(ascii: "."))
-            for _ in 0..<(-point) { buffer.append(UInt8(ascii: "0")) }
-            buffer.append(contentsOf: text)
-        } else if count <= point {
-            buffer.append(contentsOf: text)
-            for _ in 0..<(point - count) { buffer.append(UInt8(ascii: "0")) }
-        } else {
-            buffer.append(contentsOf: text[0..<point])
-            buffer.append(UInt8(ascii: "."))
-            buffer.append(contentsOf: text[point...])
+            let all = UnsafeBufferPointer(rebasing: text[0..<count])
+            let exponent = point - 1
+            if exponent < -4 || exponent >= 6 {
+                buffer.append(text[0])
+                if count > 1 {
+                    buffer.append(UInt8(ascii: "."))
+                    buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[1..<count]))
+                }
+                buffer.append(UInt8(ascii: "e"))
+                buffer.append(exponent < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                let e = exponent.magnitude
+                if e < 10 { buffer.append(UInt8(ascii: "0")) }
+                appendUnsigned(UInt64(e), to: &buffer)
+            } else if point <= 0 {
+                buffer.append(UInt8(ascii: "0"))
+                buffer.append(UInt8(ascii: "."))
+                for _ in 0..<(-point) { buffer.append(UInt8(ascii: "0")) }
+                buffer.append(contentsOf: all)
+            } else if count <= point {
+                buffer.append(contentsOf: all)
+                for _ in 0..<(point - count) { buffer.append(UInt8(ascii: "0")) }
+            } else {
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<point]))
+                buffer.append(UInt8(ascii: "."))
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[point..<count]))
+            }
         }
     }
 

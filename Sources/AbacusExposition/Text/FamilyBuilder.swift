@@ -39,7 +39,7 @@ struct FamilyBuilder: Sendable {
     func role(of sample: UnsafeBufferPointer<UInt8>) -> SampleRole? {
         let n = nameBytes.count
         if sample.count == n {
-            guard sample.elementsEqual(nameBytes) else { return nil }
+            guard nameBytes.withUnsafeBufferPointer({ bytesEqual(sample, $0) }) else { return nil }
             switch type {
             case .summary: return .quantile
             case .histogram, .gaugeHistogram: return .histogramBase
@@ -47,7 +47,7 @@ struct FamilyBuilder: Sendable {
             }
         }
         guard type == .summary || type == .histogram, sample.count > n,
-              UnsafeBufferPointer(rebasing: sample[0..<n]).elementsEqual(nameBytes)
+              nameBytes.withUnsafeBufferPointer({ bytesEqual(UnsafeBufferPointer(rebasing: sample[0..<n]), $0) })
         else { return nil }
         let suffix = UnsafeBufferPointer(rebasing: sample[n...])
         if suffix.elementsEqual("_sum".utf8) { return .sum }

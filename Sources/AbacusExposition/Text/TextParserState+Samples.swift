@@ -18,7 +18,7 @@ struct LabelScratch: Sendable {
 
     func index(of name: StaticString, in b: UnsafeBufferPointer<UInt8>) -> Int? {
         let target = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        for k in 0..<names.count where UnsafeBufferPointer(rebasing: b[names[k]]).elementsEqual(target) { return k }
+        for k in 0..<names.count where bytesEqual(UnsafeBufferPointer(rebasing: b[names[k]]), target) { return k }
         return nil
     }
 
@@ -79,24 +79,31 @@ extension TextParserState {
             var ascii = true
             var closed = false
             while i < end {
-                let c = b[i]
-                if c == UInt8(ascii: "\"") { closed = true; i += 1; break }
-                if c == 0x5C {
-                    guard i + 1 < end else { break }
-                    switch b[i + 1] {
-                    case 0x5C: labels.valueBytes.append(0x5C)
-                    case 0x22: labels.valueBytes.append(0x22)
-                    case UInt8(ascii: "n"): labels.valueBytes.append(0x0A)
-                    default:
-                        try fail("invalid escape \\\(describeRaw(b[i + 1])) in the value of label \(text(b, name)) "
-                            + "(only \\\\, \\\" and \\n are allowed)")
-                    }
-                    i += 2
-                    continue
+                // Copy the run up to the next quote or backslash in one go.
+                let runStart = i
+                var high: UInt8 = 0
+                while i < end, b[i] != 0x22, b[i] != 0x5C {
+                    high |= b[i]
+                    i += 1
                 }
-                if c >= 0x80 { ascii = false }
-                labels.valueBytes.append(c)
-                i += 1
+                if high >= 0x80 { ascii = false }
+                if i > runStart { labels.valueBytes.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<i])) }
+                guard i < end else { break }
+                if b[i] == 0x22 {
+                    closed = true
+                    i += 1
+                    break
+                }
+                guard i + 1 < end else { break }
+                switch b[i + 1] {
+                case 0x5C: labels.valueBytes.append(0x5C)
+                case 0x22: labels.valueBytes.append(0x22)
+                case UInt8(ascii: "n"): labels.valueBytes.append(0x0A)
+                default:
+                    try fail("invalid escape \\\(describeRaw(b[i + 1])) in the value of label \(text(b, name)) "
+                        + "(only \\\\, \\\" and \\n are allowed)")
+                }
+                i += 2
             }
             if !closed { try fail("value of label \(text(b, name)) in \(text(b, metric)) is not terminated by a quote") }
             let valueRange = valueStart..<labels.valueBytes.count
@@ -126,7 +133,7 @@ extension TextParserState {
         // names go into a hash set so the cost stays linear.
         if labels.names.count < 32 {
             for existing in labels.names where existing.count == name.count {
-                if UnsafeBufferPointer(rebasing: b[existing]).elementsEqual(candidate) {
+                if bytesEqual(UnsafeBufferPointer(rebasing: b[existing]), candidate) {
                     try fail("duplicate label name \(text(b, name)) in \(text(b, metric))")
                 }
             }

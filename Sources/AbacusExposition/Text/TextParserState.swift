@@ -145,7 +145,7 @@ struct TextParserState: Sendable {
     mutating func applyMetadata(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>,
                                 _ apply: (inout FamilyBuilder) -> String?) throws {
         let nameBytes = UnsafeBufferPointer(rebasing: b[name])
-        if current == nil || !current!.nameBytes.elementsEqual(nameBytes) {
+        if current == nil || !current!.nameBytes.withUnsafeBufferPointer({ bytesEqual($0, nameBytes) }) {
             try completeFamily()
             let nameString = String(decoding: nameBytes, as: UTF8.self)
             if seen[nameString] != nil {
@@ -197,6 +197,14 @@ struct TextParserState: Sendable {
         }
         completed.append(family)
     }
+}
+
+/// Byte equality by `memcmp`.
+@inline(__always)
+func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    guard a.count > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+    return memcmp(pa, pb, a.count) == 0
 }
 
 @inline(__always)

@@ -40,21 +40,72 @@ public enum ExpositionValidator {
                 if stopAtFirst { return problems }
             }
         }
-        var seenSeries = Set<[Label]>()
-        seenSeries.reserveCapacity(family.metrics.count)
-        for (index, metric) in family.metrics.enumerated() {
+        let metrics = family.metrics
+        var checked = 0  // metrics that passed their own checks, fingerprinted below
+        var fingerprints: [(print: UInt64, index: Int)] = []
+        fingerprints.reserveCapacity(metrics.count)
+        for index in metrics.indices {
             let before = problems.count
-            check(metric, of: family, into: &problems, index: index)
+            check(metrics[index], of: family, into: &problems, index: index)
             if problems.count == before {
-                let key = isSorted(metric.labels) ? metric.labels : metric.labels.sorted()
-                if !seenSeries.insert(key).inserted {
-                    problems.append(Problem(metricIndex: index,
-                                            message: "duplicate series \(name)\(render(metric.labels))"))
-                }
+                fingerprints.append((fingerprint(metrics[index].labels), index))
+                checked += 1
+            } else if stopAtFirst {
+                return problems
             }
-            if stopAtFirst && !problems.isEmpty { return problems }
+        }
+        // Duplicate series: sort the fingerprints, compare equal neighbours label by label.
+        if checked > 1 {
+            fingerprints.sort { $0.print != $1.print ? $0.print < $1.print : $0.index < $1.index }
+            var duplicates: [Int] = []
+            var runStart = 0
+            for i in 1...fingerprints.count {
+                if i < fingerprints.count && fingerprints[i].print == fingerprints[runStart].print { continue }
+                if i - runStart > 1 {
+                    for j in (runStart + 1)..<i {
+                        let candidate = metrics[fingerprints[j].index].labels
+                        if (runStart..<j).contains(where: { sameLabelSet(metrics[fingerprints[$0].index].labels, candidate) }) {
+                            duplicates.append(fingerprints[j].index)
+                        }
+                    }
+                }
+                runStart = i
+            }
+            for index in duplicates.sorted() {
+                problems.append(Problem(metricIndex: index,
+                                        message: "duplicate series \(name)\(render(metrics[index].labels))"))
+                if stopAtFirst { return problems }
+            }
         }
         return problems
+    }
+
+    /// An order-independent 64-bit fingerprint of a label set: the wrapping sum of each label's
+    /// FNV-1a hash. Equal sets have equal fingerprints; collisions are settled by comparison.
+    static func fingerprint(_ labels: [Label]) -> UInt64 {
+        var sum: UInt64 = 0
+        for label in labels {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            var name = label.name
+            var value = label.value
+            name.withUTF8 { for b in $0 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+            hash = (hash ^ 0xFF) &* 0x100_0000_01b3
+            value.withUTF8 { for b in $0 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+            // Finalise so that sums of similar hashes spread.
+            hash ^= hash >> 33
+            hash &*= 0xff51_afd7_ed55_8ccd
+            hash ^= hash >> 33
+            sum &+= hash
+        }
+        return sum
+    }
+
+    /// Whether two label sets hold the same labels, in any order (names are unique per set).
+    static func sameLabelSet(_ a: [Label], _ b: [Label]) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.count > 32 { return Set(a) == Set(b) }
+        for label in a where !b.contains(label) { return false }
+        return true
     }
 
     static func check(_ metric: Metric, of family: MetricFamily, into problems: inout [Problem], index: Int) {
@@ -185,16 +236,6 @@ public enum ExpositionValidator {
         if length > 128 {
             fail("exemplar labels on \(series) are \(length) code points long, more than the 128 allowed")
         }
-    }
-
-    @inline(__always)
-    static func isSorted(_ labels: [Label]) -> Bool {
-        var i = 1
-        while i < labels.count {
-            if !(labels[i - 1] < labels[i]) { return false }
-            i += 1
-        }
-        return true
     }
 
     /// `{a="1",b="2"}` (or nothing for no labels), escaped as in the text format, for messages.
