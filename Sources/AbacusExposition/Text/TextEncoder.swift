@@ -8,7 +8,8 @@
 /// with the family's name, valued 1 or 0. Exemplars, units, `_created` and native histogram
 /// fields are left out. Optional `_sum`/`_count` are written only when present.
 ///
-/// Cost: O(bytes written); no allocation beyond the growth of `buffer`.
+/// Cost: O(bytes written); a label set is escaped once per series, not once per line, and `le`
+/// values shared by a family's series are formatted once. A few scratch buffers per family.
 public enum TextEncoder {
     /// The families, in the given order, as one text exposition.
     public static func encode(_ families: [MetricFamily]) -> [UInt8] {
@@ -38,76 +39,117 @@ public enum TextEncoder {
         case .summary: buffer.append(contentsOf: "summary\n".utf8)
         case .untyped: buffer.append(contentsOf: "untyped\n".utf8)
         }
+        var scratch = Scratch()
         for metric in family.metrics {
-            appendMetric(metric, family: family, name: name, to: &buffer)
+            appendMetric(metric, family: family, name: name, scratch: &scratch, to: &buffer)
         }
     }
 
-    static func appendMetric(_ metric: Metric, family: MetricFamily, name: String, to buffer: inout [UInt8]) {
+    /// Buffers reused across the metrics of one family: the rendered label set of the current
+    /// series (shared by all its lines) and the formatted `le`/`quantile` values, which are
+    /// usually the same for every series of a family.
+    struct Scratch {
+        var labels: [UInt8] = []
+        var bounds: [Double] = []
+        var boundEnds: [Int] = []
+        var boundBytes: [UInt8] = []
+
+        /// Renders `labels` as `a="1",b="2"` (no braces) into `self.labels`.
+        mutating func render(_ metricLabels: [Label]) {
+            labels.removeAll(keepingCapacity: true)
+            for index in metricLabels.indices {
+                if index > 0 { labels.append(UInt8(ascii: ",")) }
+                labels.append(contentsOf: metricLabels[index].name.utf8)
+                labels.append(UInt8(ascii: "="))
+                labels.append(UInt8(ascii: "\""))
+                Escaping.appendLabelValue(metricLabels[index].value, to: &labels)
+                labels.append(UInt8(ascii: "\""))
+            }
+        }
+
+        /// The formatted bound number `k` of the current layout, formatting it only when it
+        /// differs from the previous series' bound at the same position.
+        mutating func bound(_ k: Int, _ value: Double) -> Range<Int> {
+            if k < bounds.count, bounds[k].bitPattern == value.bitPattern {
+                return (k == 0 ? 0 : boundEnds[k - 1])..<boundEnds[k]
+            }
+            // A different layout from here on: drop the cached tail and format anew.
+            if k < bounds.count {
+                bounds.removeSubrange(k...)
+                boundEnds.removeSubrange(k...)
+                boundBytes.removeSubrange((k == 0 ? 0 : boundEnds[k - 1])...)
+            }
+            let start = boundBytes.count
+            NumberFormatting.append(value, to: &boundBytes)
+            bounds.append(value)
+            boundEnds.append(boundBytes.count)
+            return start..<boundBytes.count
+        }
+    }
+
+    static func appendMetric(_ metric: Metric, family: MetricFamily, name: String, scratch: inout Scratch,
+                             to buffer: inout [UInt8]) {
         let ts = metric.timestampMs
+        scratch.render(metric.labels)
         switch metric.value {
         case .counter(let counter):
-            line(name, "", metric.labels, nil, counter.value, ts, &buffer)
+            line(name, "", scratch.labels, nil, counter.value, ts, &buffer)
         case .gauge(let value), .untyped(let value):
-            line(name, "", metric.labels, nil, value, ts, &buffer)
+            line(name, "", scratch.labels, nil, value, ts, &buffer)
         case .info:
-            line(name, "", metric.labels, nil, 1, ts, &buffer)
+            line(name, "", scratch.labels, nil, 1, ts, &buffer)
         case .stateSet(let states):
             for state in states {
-                line(name, "", metric.labels, (family.name, .text(state.name)), state.isSet ? 1 : 0, ts, &buffer)
+                var extra: [UInt8] = Array(family.name.utf8) + [UInt8(ascii: "="), UInt8(ascii: "\"")]
+                Escaping.appendLabelValue(state.name, to: &extra)
+                extra.append(UInt8(ascii: "\""))
+                line(name, "", scratch.labels, extra[...], state.isSet ? 1 : 0, ts, &buffer)
             }
         case .histogram(let histogram):
-            for bucket in histogram.buckets {
-                line(name, "_bucket", metric.labels, ("le", .number(bucket.upperBound)), bucket.cumulativeCount, ts, &buffer)
+            for (k, bucket) in histogram.buckets.enumerated() {
+                let range = scratch.bound(k, bucket.upperBound)
+                lineWithBound(name, "_bucket", "le", scratch, range, bucket.cumulativeCount, ts, &buffer)
             }
-            if let sum = histogram.sum { line(name, "_sum", metric.labels, nil, sum, ts, &buffer) }
-            if let count = histogram.count { line(name, "_count", metric.labels, nil, count, ts, &buffer) }
+            if let sum = histogram.sum { line(name, "_sum", scratch.labels, nil, sum, ts, &buffer) }
+            if let count = histogram.count { line(name, "_count", scratch.labels, nil, count, ts, &buffer) }
         case .summary(let summary):
-            for quantile in summary.quantiles {
-                line(name, "", metric.labels, ("quantile", .number(quantile.quantile)), quantile.value, ts, &buffer)
+            for (k, quantile) in summary.quantiles.enumerated() {
+                let range = scratch.bound(k, quantile.quantile)
+                lineWithBound(name, "", "quantile", scratch, range, quantile.value, ts, &buffer)
             }
-            if let sum = summary.sum { line(name, "_sum", metric.labels, nil, sum, ts, &buffer) }
-            if let count = summary.count { line(name, "_count", metric.labels, nil, count, ts, &buffer) }
+            if let sum = summary.sum { line(name, "_sum", scratch.labels, nil, sum, ts, &buffer) }
+            if let count = summary.count { line(name, "_count", scratch.labels, nil, count, ts, &buffer) }
         }
-    }
-
-    enum ExtraValue {
-        case text(String)
-        case number(Double)
     }
 
     @inline(__always)
-    static func line(_ name: String, _ suffix: StaticString, _ labels: [Label], _ extra: (String, ExtraValue)?,
-                     _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]) {
+    static func lineWithBound(_ name: String, _ suffix: StaticString, _ label: StaticString, _ scratch: Scratch,
+                              _ bound: Range<Int>, _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]) {
+        appendName(name, suffix, &buffer)
+        buffer.append(UInt8(ascii: "{"))
+        if !scratch.labels.isEmpty {
+            buffer.append(contentsOf: scratch.labels)
+            buffer.append(UInt8(ascii: ","))
+        }
+        buffer.append(contentsOf: UnsafeBufferPointer(start: label.utf8Start, count: label.utf8CodeUnitCount))
+        buffer.append(UInt8(ascii: "="))
+        buffer.append(UInt8(ascii: "\""))
+        scratch.boundBytes.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[bound])) }
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "}"))
+        appendValue(value, timestampMs, &buffer)
+    }
+
+    @inline(__always)
+    static func appendName(_ name: String, _ suffix: StaticString, _ buffer: inout [UInt8]) {
         buffer.append(contentsOf: name.utf8)
         if suffix.utf8CodeUnitCount > 0 {
             buffer.append(contentsOf: UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
         }
-        if !labels.isEmpty || extra != nil {
-            buffer.append(UInt8(ascii: "{"))
-            var first = true
-            for label in labels {
-                if !first { buffer.append(UInt8(ascii: ",")) }
-                first = false
-                buffer.append(contentsOf: label.name.utf8)
-                buffer.append(UInt8(ascii: "="))
-                buffer.append(UInt8(ascii: "\""))
-                Escaping.appendLabelValue(label.value, to: &buffer)
-                buffer.append(UInt8(ascii: "\""))
-            }
-            if let (extraName, extraValue) = extra {
-                if !first { buffer.append(UInt8(ascii: ",")) }
-                buffer.append(contentsOf: extraName.utf8)
-                buffer.append(UInt8(ascii: "="))
-                buffer.append(UInt8(ascii: "\""))
-                switch extraValue {
-                case .text(let text): Escaping.appendLabelValue(text, to: &buffer)
-                case .number(let number): NumberFormatting.append(number, to: &buffer)
-                }
-                buffer.append(UInt8(ascii: "\""))
-            }
-            buffer.append(UInt8(ascii: "}"))
-        }
+    }
+
+    @inline(__always)
+    static func appendValue(_ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]) {
         buffer.append(0x20)
         NumberFormatting.append(value, to: &buffer)
         if let timestampMs {
@@ -115,5 +157,22 @@ public enum TextEncoder {
             NumberFormatting.appendInteger(timestampMs, to: &buffer)
         }
         buffer.append(0x0A)
+    }
+
+    /// One sample line: the rendered label set plus, for a stateset, the state label.
+    @inline(__always)
+    static func line(_ name: String, _ suffix: StaticString, _ labels: [UInt8], _ extra: ArraySlice<UInt8>?,
+                     _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]) {
+        appendName(name, suffix, &buffer)
+        if !labels.isEmpty || extra != nil {
+            buffer.append(UInt8(ascii: "{"))
+            buffer.append(contentsOf: labels)
+            if let extra {
+                if !labels.isEmpty { buffer.append(UInt8(ascii: ",")) }
+                buffer.append(contentsOf: extra)
+            }
+            buffer.append(UInt8(ascii: "}"))
+        }
+        appendValue(value, timestampMs, &buffer)
     }
 }
