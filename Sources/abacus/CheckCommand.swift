@@ -2,9 +2,9 @@ import AbacusExposition
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `abacus check`: lints an exposition, or converts it to another format.
@@ -59,12 +59,13 @@ struct CheckCommand: ParsableCommand {
             printError("abacus check: \(error)")
             throw ExitCode(2)
         }
-        let inputFormat: ExpositionFormat = switch format {
-        case .auto: Exposition.detectFormat(bytes)
-        case .text: .text
-        case .openmetrics: .openMetrics
-        case .protobuf: .protobuf
-        }
+        let inputFormat: ExpositionFormat =
+            switch format {
+            case .auto: Exposition.detectFormat(bytes)
+            case .text: .text
+            case .openmetrics: .openMetrics
+            case .protobuf: .protobuf
+            }
         if let convert {
             let families: [MetricFamily]
             do {
@@ -118,7 +119,8 @@ struct FamilyLines {
             }
             guard let first = words.first else { continue }
             let name = String(decoding: first.prefix { $0 != UInt8(ascii: "{") }, as: UTF8.self)
-            for candidate in [name] + ["_bucket", "_count", "_sum", "_gcount", "_gsum", "_created", "_info"]
+            for candidate in [name]
+                + ["_bucket", "_count", "_sum", "_gcount", "_gsum", "_created", "_info"]
                 .filter({ name.hasSuffix($0) }).map({ String(name.dropLast($0.count)) })
             where lines[candidate] == nil {
                 lines[candidate] = lineNumber

@@ -128,7 +128,8 @@ extension JSONCursor {
                 if next == close { return }
                 guard next == UInt8(ascii: ",") else {
                     index -= 1
-                    throw invalid("expected ',' or '\(Character(Unicode.Scalar(close)))', found \(JSONCursor.describe(next))")
+                    throw invalid(
+                        "expected ',' or '\(Character(Unicode.Scalar(close)))', found \(JSONCursor.describe(next))")
                 }
             }
         case UInt8(ascii: "t"): try readLiteral("true")

@@ -95,7 +95,8 @@ public enum JSONExpositionEncoder {
     static func write(_ metric: Metric, to out: inout [UInt8]) {
         switch metric.value {
         case .counter(let counter): writeSimple(metric.labels, metric.timestampMs, value: counter.value, to: &out)
-        case .gauge(let value), .untyped(let value): writeSimple(metric.labels, metric.timestampMs, value: value, to: &out)
+        case .gauge(let value), .untyped(let value):
+            writeSimple(metric.labels, metric.timestampMs, value: value, to: &out)
         case .info: writeSimple(metric.labels, metric.timestampMs, value: 1, to: &out)
         case .stateSet: break  // written per state by the caller
         case .histogram(let histogram):
@@ -194,7 +195,9 @@ public enum JSONExpositionEncoder {
             case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
             case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
             case 0..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                out.append(contentsOf: [
+                    0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0xF)],
+                ])
             case 0xE2:
                 // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
                 var lookahead = utf8

@@ -21,7 +21,9 @@ enum JSONValue: Sendable, Equatable {
     static let defaultMaxDepth = 64
 
     /// Parses exactly one JSON value, optionally surrounded by whitespace. O(input).
-    static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONValue {
+    static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError)
+        -> JSONValue
+    {
         let array = Array(bytes)
         let result = array.withUnsafeBytes { raw -> Result<JSONValue, JSONSyntaxError> in
             var cursor = JSONCursor(raw)
@@ -29,7 +31,8 @@ enum JSONValue: Sendable, Equatable {
                 let value = try cursor.readValue(depth: 0, maxDepth: maxDepth)
                 cursor.skipWhitespace()
                 guard cursor.index == cursor.end else {
-                    return .failure(cursor.invalid("unexpected \(JSONCursor.describe(raw[cursor.index])) after the value"))
+                    return .failure(
+                        cursor.invalid("unexpected \(JSONCursor.describe(raw[cursor.index])) after the value"))
                 }
                 return .success(value)
             } catch {
@@ -75,7 +78,8 @@ extension JSONCursor {
                     return isObject ? .object(members) : .array(elements)
                 }
                 guard next == UInt8(ascii: ",") else {
-                    throw invalid("expected ',' or '\(Character(Unicode.Scalar(close)))', found \(JSONCursor.describe(next))")
+                    throw invalid(
+                        "expected ',' or '\(Character(Unicode.Scalar(close)))', found \(JSONCursor.describe(next))")
                 }
                 index += 1
             }

@@ -25,7 +25,9 @@ extension OpsDecoder {
                         }
                     }
                 } else {
-                    if ok { f.reject(.invalidBuckets, "\"bucket_custom\" must contain only numbers, found \(typeName(e))") }
+                    if ok {
+                        f.reject(.invalidBuckets, "\"bucket_custom\" must contain only numbers, found \(typeName(e))")
+                    }
                     ok = false
                     try c.skipValue(depth: 2, maxDepth: limits.maxDepth)
                 }
@@ -69,7 +71,8 @@ extension OpsDecoder {
             throw OpsRejection(.missingField, "the \(op.rawValue) message for \(name) has no \"value\"")
         }
         if op == .inc && value < 0 {
-            throw OpsRejection(.negativeIncrement, "inc of \(name) by \(value): a counter only goes up (use op \"add\" on a gauge)")
+            throw OpsRejection(
+                .negativeIncrement, "inc of \(name) by \(value): a counter only goes up (use op \"add\" on a gauge)")
         }
         if let problem = bucketFieldProblem(f.bucket, custom: f.custom, limits: limits) {
             throw OpsRejection(.invalidBuckets, problem)
@@ -143,7 +146,8 @@ extension OpsDecoder {
             return .exponentialRange(min: min, max: max, count: count)
         }
         if let factor = f.factor {
-            return .exponentialFactor(start: f.start ?? HistogramLayout.defaultFactorStart, factor: factor, count: count)
+            return .exponentialFactor(
+                start: f.start ?? HistogramLayout.defaultFactorStart, factor: factor, count: count)
         }
         if let custom {
             return .custom(custom)

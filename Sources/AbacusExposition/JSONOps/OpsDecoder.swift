@@ -20,19 +20,25 @@
 /// typed (`throws(OpsRejection)`), so rejecting costs no more than accepting.
 public enum OpsDecoder {
     /// Decodes one message from `bytes`; throws why it was rejected.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: OpsLimits = .default) throws(OpsRejection) -> OpsMessage {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, limits: OpsLimits = .default) throws(OpsRejection)
+        -> OpsMessage
+    {
         var cursor = JSONCursor(bytes)
         var rejection: OpsRejection?
         var message: OpsMessage?
         do throws(JSONSyntaxError) {
             if try cursor.peekSignificant() != UInt8(ascii: "{") {
-                rejection = OpsRejection(.invalidJSON, "a message must be a JSON object, found \(JSONCursor.describe(bytes[cursor.index]))")
+                rejection = OpsRejection(
+                    .invalidJSON, "a message must be a JSON object, found \(JSONCursor.describe(bytes[cursor.index]))")
             } else {
                 message = try decodeObject(&cursor, limits: limits, rejection: &rejection)
                 cursor.skipWhitespace()
                 if cursor.index != cursor.end {
                     message = nil
-                    rejection = OpsRejection(.invalidJSON, "unexpected \(JSONCursor.describe(bytes[cursor.index])) after the message at byte \(cursor.index)")
+                    rejection = OpsRejection(
+                        .invalidJSON,
+                        "unexpected \(JSONCursor.describe(bytes[cursor.index])) after the message at byte \(cursor.index)"
+                    )
                 }
             }
         } catch {
@@ -43,12 +49,16 @@ public enum OpsDecoder {
     }
 
     /// Decodes one message from `bytes` (any collection; contiguous ones are not copied).
-    public static func decode(_ bytes: some Collection<UInt8>, limits: OpsLimits = .default) throws(OpsRejection) -> OpsMessage {
-        let result = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(OpsRejection) in try decode(UnsafeRawBufferPointer(buffer), limits: limits) }
-        } ?? Array(bytes).withUnsafeBytes { raw in
-            Result { () throws(OpsRejection) in try decode(raw, limits: limits) }
-        }
+    public static func decode(_ bytes: some Collection<UInt8>, limits: OpsLimits = .default) throws(OpsRejection)
+        -> OpsMessage
+    {
+        let result =
+            bytes.withContiguousStorageIfAvailable { buffer in
+                Result { () throws(OpsRejection) in try decode(UnsafeRawBufferPointer(buffer), limits: limits) }
+            }
+            ?? Array(bytes).withUnsafeBytes { raw in
+                Result { () throws(OpsRejection) in try decode(raw, limits: limits) }
+            }
         return try result.get()
     }
 
@@ -149,7 +159,9 @@ public enum OpsDecoder {
     /// Decodes the object whose `{` is the next significant byte, leaving the cursor just after
     /// its `}`. Throws only for JSON errors (including running out of input); for every other
     /// problem it returns `nil` and sets `rejection`.
-    static func decodeObject(_ c: inout JSONCursor, limits: OpsLimits, rejection: inout OpsRejection?) throws(JSONSyntaxError) -> OpsMessage? {
+    static func decodeObject(_ c: inout JSONCursor, limits: OpsLimits, rejection: inout OpsRejection?)
+        throws(JSONSyntaxError) -> OpsMessage?
+    {
         var f = Fields()
         try c.expect(UInt8(ascii: "{"), "'{'")
         if try c.peekSignificant() == UInt8(ascii: "}") {
@@ -203,7 +215,9 @@ public enum OpsDecoder {
     }
 
     /// Reads a number, or `nil` for `null`; any other type is recorded as `invalid_field`.
-    static func readNumber(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits) throws(JSONSyntaxError) -> Double? {
+    static func readNumber(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits)
+        throws(JSONSyntaxError) -> Double?
+    {
         let b = try c.peekSignificant()
         if b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) {
             return try c.readNumber()
@@ -218,7 +232,9 @@ public enum OpsDecoder {
     }
 
     /// Reads a string token, or `nil` for `null`; any other type is recorded as `invalid_field`.
-    static func readStringToken(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits) throws(JSONSyntaxError) -> JSONStringToken? {
+    static func readStringToken(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits)
+        throws(JSONSyntaxError) -> JSONStringToken?
+    {
         let b = try c.peekSignificant()
         if b == UInt8(ascii: "\"") { return try c.readString() }
         if b == UInt8(ascii: "n") {
@@ -230,7 +246,9 @@ public enum OpsDecoder {
         return nil
     }
 
-    static func readField(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits) throws(JSONSyntaxError) {
+    static func readField(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits)
+        throws(JSONSyntaxError)
+    {
         switch field {
         case .name:
             if let token = try readStringToken(field, &c, &f, limits: limits) {
@@ -291,7 +309,8 @@ public enum OpsDecoder {
             if valueByte != UInt8(ascii: "\"") {
                 if f.rejection == nil {
                     let name = String(c.string(of: nameToken).prefix(64))
-                    f.reject(.invalidLabel, "the value of label \"\(name)\" must be a string, not \(typeName(valueByte))")
+                    f.reject(
+                        .invalidLabel, "the value of label \"\(name)\" must be a string, not \(typeName(valueByte))")
                 }
                 try c.skipValue(depth: 2, maxDepth: limits.maxDepth)
             } else {
@@ -305,7 +324,10 @@ public enum OpsDecoder {
                         let valueLength = c.withBytes(of: valueToken) { $0.count }
                         let name = c.string(of: nameToken)
                         if valueLength > limits.maxLabelValueLength {
-                            f.reject(.limitExceeded, "the value of label \"\(name)\" is \(valueLength) bytes long, the limit is \(limits.maxLabelValueLength)")
+                            f.reject(
+                                .limitExceeded,
+                                "the value of label \"\(name)\" is \(valueLength) bytes long, the limit is \(limits.maxLabelValueLength)"
+                            )
                         } else if f.labels.contains(where: { $0.name == name }) {
                             f.reject(.invalidLabel, "label \"\(name)\" appears twice")
                         } else {
@@ -368,7 +390,10 @@ public enum OpsDecoder {
         var first = true
         for b in utf8 {
             if !(isLetterOrUnderscore(b) || b == UInt8(ascii: ":") || (!first && isDigit(b))) {
-                return (.invalidName, "invalid metric name \"\(String(name.prefix(64)))\" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)")
+                return (
+                    .invalidName,
+                    "invalid metric name \"\(String(name.prefix(64)))\" (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)"
+                )
             }
             first = false
         }

@@ -136,8 +136,10 @@ public enum OpsEncoder {
                 default:
                     let hex: StaticString = "0123456789abcdef"
                     let digits = hex.utf8Start
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                            digits[Int(b >> 4)], digits[Int(b & 0xF)]])
+                    out.append(contentsOf: [
+                        0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                        digits[Int(b >> 4)], digits[Int(b & 0xF)],
+                    ])
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))

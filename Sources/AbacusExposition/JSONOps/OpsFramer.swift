@@ -110,9 +110,11 @@ extension OpsFramer {
     /// Decodes every message of one datagram (one or more values, framed as on a stream; a
     /// value cut off at the end of the datagram is rejected), calling `body` for each in order.
     /// O(size of the datagram); nothing is copied.
-    public static func forEachMessage(inDatagram bytes: UnsafeRawBufferPointer, limits: OpsLimits = .default,
-                                      maxMessageSize: Int = defaultMaxMessageSize,
-                                      _ body: (Result<OpsMessage, OpsRejection>) -> Void) {
+    public static func forEachMessage(
+        inDatagram bytes: UnsafeRawBufferPointer, limits: OpsLimits = .default,
+        maxMessageSize: Int = defaultMaxMessageSize,
+        _ body: (Result<OpsMessage, OpsRejection>) -> Void
+    ) {
         var core = OpsFramerCore(maxMessageSize: maxMessageSize)
         var read = 0
         while true {
@@ -126,8 +128,10 @@ extension OpsFramer {
     }
 
     /// Every message of one datagram, in order (see ``forEachMessage(inDatagram:limits:maxMessageSize:_:)``).
-    public static func messages(inDatagram bytes: some Collection<UInt8>, limits: OpsLimits = .default,
-                                maxMessageSize: Int = defaultMaxMessageSize) -> [Result<OpsMessage, OpsRejection>] {
+    public static func messages(
+        inDatagram bytes: some Collection<UInt8>, limits: OpsLimits = .default,
+        maxMessageSize: Int = defaultMaxMessageSize
+    ) -> [Result<OpsMessage, OpsRejection>] {
         var results: [Result<OpsMessage, OpsRejection>] = []
         let run = { (raw: UnsafeRawBufferPointer) in
             forEachMessage(inDatagram: raw, limits: limits, maxMessageSize: maxMessageSize) { results.append($0) }
@@ -139,7 +143,9 @@ extension OpsFramer {
     }
 
     /// Every raw frame of one datagram, in order, without decoding.
-    public static func frames(inDatagram bytes: some Collection<UInt8>, maxMessageSize: Int = defaultMaxMessageSize) -> [OpsFrame] {
+    public static func frames(inDatagram bytes: some Collection<UInt8>, maxMessageSize: Int = defaultMaxMessageSize)
+        -> [OpsFrame]
+    {
         let array = Array(bytes)
         var frames: [OpsFrame] = []
         array.withUnsafeBytes { raw in

@@ -84,7 +84,9 @@ struct OpsFramerCore: Sendable {
                 case UInt8(ascii: "\""):
                     inString = true
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    if depth > 0 && previous != UInt8(ascii: ":") && previous != UInt8(ascii: ",") && previous != UInt8(ascii: "[") {
+                    if depth > 0 && previous != UInt8(ascii: ":") && previous != UInt8(ascii: ",")
+                        && previous != UInt8(ascii: "[")
+                    {
                         return .broken(at: i)
                     }
                     depth += 1
@@ -108,7 +110,8 @@ struct OpsFramerCore: Sendable {
     /// Produces the next event from `p[read...]`, advancing `read` past what it used.
     /// `final` means no more bytes will come (a datagram, or the end of a stream). With
     /// `limits`, complete values are decoded into messages; without, they are returned as frames.
-    mutating func next(_ p: UnsafeRawBufferPointer, read: inout Int, final: Bool, limits: OpsLimits?) -> OpsFramerEvent {
+    mutating func next(_ p: UnsafeRawBufferPointer, read: inout Int, final: Bool, limits: OpsLimits?) -> OpsFramerEvent
+    {
         let end = p.count
         while true {
             switch mode {
@@ -119,7 +122,8 @@ struct OpsFramerCore: Sendable {
                     let found = JSONCursor.describe(p[read])
                     read += 1
                     mode = .garbage
-                    return .rejected(OpsRejection(.invalidJSON, "unexpected \(found) between messages (a message is a JSON object)"))
+                    return .rejected(
+                        OpsRejection(.invalidJSON, "unexpected \(found) between messages (a message is a JSON object)"))
                 }
                 guard let limits else {
                     mode = .pending
@@ -160,14 +164,20 @@ struct OpsFramerCore: Sendable {
                     if valueEnd - start > maxMessageSize { return .rejected(tooLarge()) }
                     guard let limits else { return .frame(start..<valueEnd) }
                     do {
-                        return .message(try OpsDecoder.decode(UnsafeRawBufferPointer(rebasing: p[start..<valueEnd]), limits: limits))
+                        return .message(
+                            try OpsDecoder.decode(UnsafeRawBufferPointer(rebasing: p[start..<valueEnd]), limits: limits)
+                        )
                     } catch {
                         return .rejected(error)
                     }
                 case .broken(let at):
                     read = at
                     resynchronise(p, &read)
-                    return .rejected(OpsRejection(.invalidJSON, "malformed or truncated message (\(JSONCursor.describe(p[at])) cannot continue it); skipped"))
+                    return .rejected(
+                        OpsRejection(
+                            .invalidJSON,
+                            "malformed or truncated message (\(JSONCursor.describe(p[at])) cannot continue it); skipped"
+                        ))
                 case .needMore:
                     if end - read > maxMessageSize {
                         read = end

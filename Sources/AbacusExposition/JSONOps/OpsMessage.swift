@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What an ops message asks the gateway to do (the `op` field).
@@ -145,8 +145,10 @@ public struct OpsLimits: Sendable, Hashable {
     public var maxDepth: Int
 
     /// Creates limits; every argument has the documented default.
-    public init(maxNameLength: Int = 256, maxLabels: Int = 64, maxLabelValueLength: Int = 4096,
-                maxHelpLength: Int = 4096, maxBuckets: Int = 1000, maxDepth: Int = 32) {
+    public init(
+        maxNameLength: Int = 256, maxLabels: Int = 64, maxLabelValueLength: Int = 4096,
+        maxHelpLength: Int = 4096, maxBuckets: Int = 1000, maxDepth: Int = 32
+    ) {
         self.maxNameLength = maxNameLength
         self.maxLabels = maxLabels
         self.maxLabelValueLength = maxLabelValueLength
@@ -179,8 +181,10 @@ public struct OpsMessage: Sendable, Equatable {
 
     /// Creates a message. `histogram` is kept only for `obs`, where `nil` means
     /// ``HistogramLayout/default``.
-    public init(name: String, help: String? = nil, labels: [Label] = [], op: OpsOperation, value: Double,
-                histogram: HistogramLayout? = nil) {
+    public init(
+        name: String, help: String? = nil, labels: [Label] = [], op: OpsOperation, value: Double,
+        histogram: HistogramLayout? = nil
+    ) {
         self.name = name
         self.help = help
         self.labels = labels

@@ -136,7 +136,8 @@ public enum FloatParsing {
         return i == n
     }
 
-    static func matchesIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, _ word: StaticString) -> Bool {
+    static func matchesIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, _ word: StaticString) -> Bool
+    {
         guard bytes.count - start == word.utf8CodeUnitCount else { return false }
         let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         for k in 0..<w.count where bytes[start + k] | 0x20 != w[k] { return false }

@@ -101,8 +101,10 @@ public struct HistogramValue: Sendable, Equatable {
     public var native: NativeHistogram?
 
     /// Creates a histogram value.
-    public init(buckets: [Bucket], count: Double? = nil, sum: Double? = nil, created: Double? = nil,
-                native: NativeHistogram? = nil) {
+    public init(
+        buckets: [Bucket], count: Double? = nil, sum: Double? = nil, created: Double? = nil,
+        native: NativeHistogram? = nil
+    ) {
         self.buckets = buckets
         self.count = count
         self.sum = sum
@@ -232,10 +234,12 @@ public struct NativeHistogram: Sendable, Equatable {
     public var exemplars: [Exemplar]
 
     /// Creates native histogram fields.
-    public init(schema: Int32 = 0, zeroThreshold: Double = 0, zeroCount: UInt64? = nil, zeroCountFloat: Double? = nil,
-                negativeSpans: [Span] = [], negativeDeltas: [Int64] = [], negativeCounts: [Double] = [],
-                positiveSpans: [Span] = [], positiveDeltas: [Int64] = [], positiveCounts: [Double] = [],
-                exemplars: [Exemplar] = []) {
+    public init(
+        schema: Int32 = 0, zeroThreshold: Double = 0, zeroCount: UInt64? = nil, zeroCountFloat: Double? = nil,
+        negativeSpans: [Span] = [], negativeDeltas: [Int64] = [], negativeCounts: [Double] = [],
+        positiveSpans: [Span] = [], positiveDeltas: [Int64] = [], positiveCounts: [Double] = [],
+        exemplars: [Exemplar] = []
+    ) {
         self.schema = schema
         self.zeroThreshold = zeroThreshold
         self.zeroCount = zeroCount

@@ -86,7 +86,8 @@ struct ProtobufFamilyReader {
         default: value = .histogram(try histogram(message.histogram, context))
         }
         return Metric(
-            labels: labels(message.label), value: value, timestampMs: message.hasTimestampMs ? message.timestampMs : nil)
+            labels: labels(message.label), value: value, timestampMs: message.hasTimestampMs ? message.timestampMs : nil
+        )
     }
 
     private func labels(_ pairs: [Io_Prometheus_Client_LabelPair]) -> [Label] {

@@ -62,19 +62,22 @@ public enum ProtobufDecoder {
             case .truncated:
                 throw ExpositionError("protobuf: truncated varint length prefix at byte \(start)")
             case .overlong:
-                throw ExpositionError("protobuf: malformed varint length prefix at byte \(start) (longer than 10 bytes)")
+                throw ExpositionError(
+                    "protobuf: malformed varint length prefix at byte \(start) (longer than 10 bytes)")
             case let .value(value, end):
                 length = value
                 offset = end
             }
             if length > UInt64(max(maxMessageSize, 0)) {
                 throw ExpositionError(
-                    "protobuf: message at byte \(start) is \(length) bytes long, above the limit of \(maxMessageSize) bytes")
+                    "protobuf: message at byte \(start) is \(length) bytes long, above the limit of \(maxMessageSize) bytes"
+                )
             }
             let remaining = bytes.count - offset
             if length > UInt64(remaining) {
                 throw ExpositionError(
-                    "protobuf: message at byte \(start) declares \(length) bytes but only \(remaining) remain (truncated input)")
+                    "protobuf: message at byte \(start) declares \(length) bytes but only \(remaining) remain (truncated input)"
+                )
             }
             let end = offset + Int(length)
             let message = try parse(bytes, offset..<end, at: start)
@@ -93,11 +96,11 @@ public enum ProtobufDecoder {
         options.messageDepthLimit = 32  // the schema nests 5 deep; unknown groups get some room
         do {
             #if compiler(>=6.2)
-            return try Io_Prometheus_Client_MetricFamily(
-                serializedBytes: bytes.span.bytes.extracting(range), partial: true, options: options)
+                return try Io_Prometheus_Client_MetricFamily(
+                    serializedBytes: bytes.span.bytes.extracting(range), partial: true, options: options)
             #else
-            return try Io_Prometheus_Client_MetricFamily(
-                serializedBytes: Array(bytes[range]), partial: true, options: options)
+                return try Io_Prometheus_Client_MetricFamily(
+                    serializedBytes: Array(bytes[range]), partial: true, options: options)
             #endif
         } catch let error as BinaryDecodingError {
             let reason =

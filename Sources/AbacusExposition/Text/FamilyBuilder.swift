@@ -47,7 +47,7 @@ struct FamilyBuilder: Sendable {
             }
         }
         guard type == .summary || type == .histogram, sample.count > n,
-              nameBytes.withUnsafeBufferPointer({ bytesEqual(UnsafeBufferPointer(rebasing: sample[0..<n]), $0) })
+            nameBytes.withUnsafeBufferPointer({ bytesEqual(UnsafeBufferPointer(rebasing: sample[0..<n]), $0) })
         else { return nil }
         let suffix = UnsafeBufferPointer(rebasing: sample[n...])
         if suffix.elementsEqual("_sum".utf8) { return .sum }
@@ -83,9 +83,13 @@ struct FamilyBuilder: Sendable {
         var family = MetricFamily(name: name, type: type, help: help)
         switch type {
         case .histogram, .gaugeHistogram:
-            family.metrics = partials.map { Metric(labels: $0.labels, value: .histogram($0.histogram), timestampMs: $0.timestampMs) }
+            family.metrics = partials.map {
+                Metric(labels: $0.labels, value: .histogram($0.histogram), timestampMs: $0.timestampMs)
+            }
         case .summary:
-            family.metrics = partials.map { Metric(labels: $0.labels, value: .summary($0.summary), timestampMs: $0.timestampMs) }
+            family.metrics = partials.map {
+                Metric(labels: $0.labels, value: .summary($0.summary), timestampMs: $0.timestampMs)
+            }
         default:
             family.metrics = metrics
         }

@@ -87,8 +87,10 @@ public enum TextEncoder {
         }
     }
 
-    static func appendMetric(_ metric: Metric, family: MetricFamily, name: String, scratch: inout Scratch,
-                             to buffer: inout [UInt8]) {
+    static func appendMetric(
+        _ metric: Metric, family: MetricFamily, name: String, scratch: inout Scratch,
+        to buffer: inout [UInt8]
+    ) {
         let ts = metric.timestampMs
         scratch.render(metric.labels)
         switch metric.value {
@@ -123,8 +125,10 @@ public enum TextEncoder {
     }
 
     @inline(__always)
-    static func lineWithBound(_ name: String, _ suffix: StaticString, _ label: StaticString, _ scratch: Scratch,
-                              _ bound: Range<Int>, _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]) {
+    static func lineWithBound(
+        _ name: String, _ suffix: StaticString, _ label: StaticString, _ scratch: Scratch,
+        _ bound: Range<Int>, _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]
+    ) {
         appendName(name, suffix, &buffer)
         buffer.append(UInt8(ascii: "{"))
         if !scratch.labels.isEmpty {
@@ -134,7 +138,9 @@ public enum TextEncoder {
         buffer.append(contentsOf: UnsafeBufferPointer(start: label.utf8Start, count: label.utf8CodeUnitCount))
         buffer.append(UInt8(ascii: "="))
         buffer.append(UInt8(ascii: "\""))
-        scratch.boundBytes.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[bound])) }
+        scratch.boundBytes.withUnsafeBufferPointer {
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[bound]))
+        }
         buffer.append(UInt8(ascii: "\""))
         buffer.append(UInt8(ascii: "}"))
         appendValue(value, timestampMs, &buffer)
@@ -161,8 +167,10 @@ public enum TextEncoder {
 
     /// One sample line: the rendered label set plus, for a stateset, the state label.
     @inline(__always)
-    static func line(_ name: String, _ suffix: StaticString, _ labels: [UInt8], _ extra: ArraySlice<UInt8>?,
-                     _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]) {
+    static func line(
+        _ name: String, _ suffix: StaticString, _ labels: [UInt8], _ extra: ArraySlice<UInt8>?,
+        _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]
+    ) {
         appendName(name, suffix, &buffer)
         if !labels.isEmpty || extra != nil {
             buffer.append(UInt8(ascii: "{"))

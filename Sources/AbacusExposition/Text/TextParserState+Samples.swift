@@ -39,9 +39,10 @@ struct LabelScratch: Sendable {
         labels.reserveCapacity(names.count)
         valueBytes.withUnsafeBufferPointer { valueBuffer in
             for k in 0..<names.count where k != skip {
-                labels.append(Label(
-                    String(decoding: UnsafeBufferPointer(rebasing: b[names[k]]), as: UTF8.self),
-                    String(decoding: UnsafeBufferPointer(rebasing: valueBuffer[values[k]]), as: UTF8.self)))
+                labels.append(
+                    Label(
+                        String(decoding: UnsafeBufferPointer(rebasing: b[names[k]]), as: UTF8.self),
+                        String(decoding: UnsafeBufferPointer(rebasing: valueBuffer[values[k]]), as: UTF8.self)))
             }
         }
         return labels
@@ -54,7 +55,9 @@ struct LabelScratch: Sendable {
 
 extension TextParserState {
     /// Parses `name="value", …}` after the opening brace; returns the index after `}`.
-    mutating func parseLabels(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, metric: Range<Int>) throws -> Int {
+    mutating func parseLabels(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, metric: Range<Int>) throws
+        -> Int
+    {
         var i = start
         while true {
             i = skipBlanks(b, i, end)
@@ -100,12 +103,15 @@ extension TextParserState {
                 case 0x22: labels.valueBytes.append(0x22)
                 case UInt8(ascii: "n"): labels.valueBytes.append(0x0A)
                 default:
-                    try fail("invalid escape \\\(describeRaw(b[i + 1])) in the value of label \(text(b, name)) "
-                        + "(only \\\\, \\\" and \\n are allowed)")
+                    try fail(
+                        "invalid escape \\\(describeRaw(b[i + 1])) in the value of label \(text(b, name)) "
+                            + "(only \\\\, \\\" and \\n are allowed)")
                 }
                 i += 2
             }
-            if !closed { try fail("value of label \(text(b, name)) in \(text(b, metric)) is not terminated by a quote") }
+            if !closed {
+                try fail("value of label \(text(b, name)) in \(text(b, metric)) is not terminated by a quote")
+            }
             let valueRange = valueStart..<labels.valueBytes.count
             if !ascii {
                 let valid = labels.valueBytes.withUnsafeBufferPointer {
@@ -120,14 +126,18 @@ extension TextParserState {
             guard i < end else { try fail("label set of \(text(b, metric)) is not closed with }") }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
             if b[i] == UInt8(ascii: "}") { return i + 1 }
-            try fail("expected , or } after the value of label \(text(b, name)) in \(text(b, metric)), found \(describe(b[i]))")
+            try fail(
+                "expected , or } after the value of label \(text(b, name)) in \(text(b, metric)), found \(describe(b[i]))"
+            )
         }
     }
 
     mutating func checkNewLabelName(_ b: UnsafeBufferPointer<UInt8>, _ name: Range<Int>, metric: Range<Int>) throws {
         let candidate = UnsafeBufferPointer(rebasing: b[name])
         if candidate.count >= 2, candidate[0] == 0x5F, candidate[1] == 0x5F {
-            try fail("label name \(text(b, name)) in \(text(b, metric)) is reserved (names starting with __ are for Prometheus)")
+            try fail(
+                "label name \(text(b, name)) in \(text(b, metric)) is reserved (names starting with __ are for Prometheus)"
+            )
         }
         // Real label sets are short: a scan beats hashing. Past 32 labels (hostile input) the
         // names go into a hash set so the cost stays linear.
@@ -140,7 +150,9 @@ extension TextParserState {
         } else {
             if labels.names.count == 32 {
                 labels.longSetNames.removeAll(keepingCapacity: true)
-                for existing in labels.names { labels.longSetNames.insert(Array(UnsafeBufferPointer(rebasing: b[existing]))) }
+                for existing in labels.names {
+                    labels.longSetNames.insert(Array(UnsafeBufferPointer(rebasing: b[existing])))
+                }
             }
             if !labels.longSetNames.insert(Array(candidate)).inserted {
                 try fail("duplicate label name \(text(b, name)) in \(text(b, metric))")
@@ -149,7 +161,8 @@ extension TextParserState {
     }
 
     /// Files one parsed sample under its family.
-    mutating func addSample(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>, value: Double, timestamp: Int64?) throws {
+    mutating func addSample(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>, value: Double, timestamp: Int64?) throws
+    {
         let sampleName = UnsafeBufferPointer(rebasing: b[name])
         var role = current?.role(of: sampleName)
         if role == nil {
@@ -161,7 +174,9 @@ extension TextParserState {
             for suffix in ["_bucket", "_sum", "_count"] where familyName.hasSuffix(suffix) {
                 let base = String(familyName.dropLast(suffix.count))
                 if let type = seen[base], type == .histogram || (type == .summary && suffix != "_bucket") {
-                    try fail("samples of \(type.openMetricsName) \(base) are split apart: all lines of a family must be together")
+                    try fail(
+                        "samples of \(type.openMetricsName) \(base) are split apart: all lines of a family must be together"
+                    )
                 }
             }
             current = FamilyBuilder(name: familyName, line: lineNumber)
@@ -208,14 +223,26 @@ extension TextParserState {
             let isSum = role! == .sum
             let already: Bool
             if current!.type == .histogram {
-                already = isSum ? current!.partials[index].histogram.sum != nil : current!.partials[index].histogram.count != nil
-                if isSum { current!.partials[index].histogram.sum = value } else { current!.partials[index].histogram.count = value }
+                already =
+                    isSum
+                    ? current!.partials[index].histogram.sum != nil : current!.partials[index].histogram.count != nil
+                if isSum {
+                    current!.partials[index].histogram.sum = value
+                } else {
+                    current!.partials[index].histogram.count = value
+                }
             } else {
-                already = isSum ? current!.partials[index].summary.sum != nil : current!.partials[index].summary.count != nil
-                if isSum { current!.partials[index].summary.sum = value } else { current!.partials[index].summary.count = value }
+                already =
+                    isSum ? current!.partials[index].summary.sum != nil : current!.partials[index].summary.count != nil
+                if isSum {
+                    current!.partials[index].summary.sum = value
+                } else {
+                    current!.partials[index].summary.count = value
+                }
             }
             if already {
-                try fail("duplicate series \(text(b, name))\(ExpositionValidator.render(current!.partials[index].labels))")
+                try fail(
+                    "duplicate series \(text(b, name))\(ExpositionValidator.render(current!.partials[index].labels))")
             }
         }
     }
@@ -228,7 +255,8 @@ extension TextParserState {
             scratch.makeLabels(b, skipping: skip)
         }
         if current!.partials[index].timestampMs != timestamp {
-            try fail("samples of one \(current!.type.openMetricsName) series of \(current!.name) carry different timestamps")
+            try fail(
+                "samples of one \(current!.type.openMetricsName) series of \(current!.name) carry different timestamps")
         }
         return index
     }
@@ -236,6 +264,8 @@ extension TextParserState {
 
 extension LabelScratch {
     func valueText(_ k: Int) -> String {
-        valueBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[values[k]]), as: UTF8.self) }
+        valueBytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[values[k]]), as: UTF8.self)
+        }
     }
 }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The line-by-line machinery behind ``TextParser``.
@@ -76,7 +76,9 @@ struct TextParserState: Sendable {
         while i < end, b[i] != 0x20, b[i] != 0x09 { i += 1 }
         if valueStart == i { try fail("sample \(text(b, name)) has no value") }
         guard let value = FloatParsing.parse(UnsafeBufferPointer(rebasing: b[valueStart..<i])) else {
-            try fail("invalid value \"\(text(b, valueStart..<i))\" for \(text(b, name)) (expected a float, +Inf, -Inf or NaN)")
+            try fail(
+                "invalid value \"\(text(b, valueStart..<i))\" for \(text(b, name)) (expected a float, +Inf, -Inf or NaN)"
+            )
         }
         i = skipBlanks(b, i, end)
         var timestamp: Int64?
@@ -84,7 +86,9 @@ struct TextParserState: Sendable {
             let tsStart = i
             while i < end, b[i] != 0x20, b[i] != 0x09 { i += 1 }
             guard let ts = FloatParsing.parseInt64(UnsafeBufferPointer(rebasing: b[tsStart..<i])) else {
-                try fail("invalid timestamp \"\(text(b, tsStart..<i))\" for \(text(b, name)) (expected integer milliseconds)")
+                try fail(
+                    "invalid timestamp \"\(text(b, tsStart..<i))\" for \(text(b, name)) (expected integer milliseconds)"
+                )
             }
             timestamp = ts
             i = skipBlanks(b, i, end)
@@ -124,8 +128,9 @@ struct TextParserState: Sendable {
             while i < end, b[i] != 0x20, b[i] != 0x09 { i += 1 }
             let token = UnsafeBufferPointer(rebasing: b[typeStart..<i])
             guard let type = Self.textTypes.first(where: { token.elementsEqual($0.1.utf8) })?.0 else {
-                try fail("unknown metric type \"\(text(b, typeStart..<i))\" for \(text(b, name)) "
-                    + "(expected counter, gauge, histogram, summary or untyped)")
+                try fail(
+                    "unknown metric type \"\(text(b, typeStart..<i))\" for \(text(b, name)) "
+                        + "(expected counter, gauge, histogram, summary or untyped)")
             }
             if skipBlanks(b, i, end) != end { try fail("unexpected text after the TYPE of \(text(b, name))") }
             try applyMetadata(b, name: name) { builder in
@@ -142,8 +147,10 @@ struct TextParserState: Sendable {
         (.untyped, "untyped"),
     ]
 
-    mutating func applyMetadata(_ b: UnsafeBufferPointer<UInt8>, name: Range<Int>,
-                                _ apply: (inout FamilyBuilder) -> String?) throws {
+    mutating func applyMetadata(
+        _ b: UnsafeBufferPointer<UInt8>, name: Range<Int>,
+        _ apply: (inout FamilyBuilder) -> String?
+    ) throws {
         let nameBytes = UnsafeBufferPointer(rebasing: b[name])
         if current == nil || !current!.nameBytes.withUnsafeBufferPointer({ bytesEqual($0, nameBytes) }) {
             try completeFamily()
@@ -171,7 +178,8 @@ struct TextParserState: Sendable {
                 switch b[i + 1] {
                 case 0x5C: out.append(0x5C)
                 case UInt8(ascii: "n"): out.append(0x0A)
-                default: try fail("invalid escape \\\(describeRaw(b[i + 1])) in HELP text (only \\\\ and \\n are allowed)")
+                default:
+                    try fail("invalid escape \\\(describeRaw(b[i + 1])) in HELP text (only \\\\ and \\n are allowed)")
                 }
                 i += 2
             } else {

@@ -50,7 +50,8 @@ public enum ExpositionLinter {
                 add("use base unit \"\(base)\" instead of \"\(unit)\"")
             }
             if let typeName = family.type.textName, family.type != .untyped,
-               name.lowercased().contains("_\(typeName)_") || name.lowercased().hasSuffix("_\(typeName)") {
+                name.lowercased().contains("_\(typeName)_") || name.lowercased().hasSuffix("_\(typeName)")
+            {
                 add("metric name should not include type '\(typeName)'")
             }
             var labelNames = Set<String>()
@@ -59,8 +60,9 @@ public enum ExpositionLinter {
                     labelNames.insert(label.name)
                 }
                 if case .counter(let counter) = metric.value, counter.value < 0 {
-                    add("counter has a negative value \(NumberFormatting.string(counter.value)) in "
-                        + "\(name)\(ExpositionValidator.render(metric.labels)); counters only go up")
+                    add(
+                        "counter has a negative value \(NumberFormatting.string(counter.value)) in "
+                            + "\(name)\(ExpositionValidator.render(metric.labels)); counters only go up")
                 }
             }
             for label in labelNames.sorted() {

@@ -36,7 +36,8 @@ public enum ExpositionValidator {
         if let unit = family.unit, !unit.isEmpty {
             let base = family.type == .counter && name.hasSuffix("_total") ? String(name.dropLast(6)) : name
             if !base.hasSuffix("_" + unit) {
-                problems.append(Problem(message: "metric \(name) has unit \(unit) but its name does not end in _\(unit)"))
+                problems.append(
+                    Problem(message: "metric \(name) has unit \(unit) but its name does not end in _\(unit)"))
                 if stopAtFirst { return problems }
             }
         }
@@ -64,7 +65,9 @@ public enum ExpositionValidator {
                 if i - runStart > 1 {
                     for j in (runStart + 1)..<i {
                         let candidate = metrics[fingerprints[j].index].labels
-                        if (runStart..<j).contains(where: { sameLabelSet(metrics[fingerprints[$0].index].labels, candidate) }) {
+                        if (runStart..<j).contains(where: {
+                            sameLabelSet(metrics[fingerprints[$0].index].labels, candidate)
+                        }) {
                             duplicates.append(fingerprints[j].index)
                         }
                     }
@@ -72,8 +75,10 @@ public enum ExpositionValidator {
                 runStart = i
             }
             for index in duplicates.sorted() {
-                problems.append(Problem(metricIndex: index,
-                                        message: "duplicate series \(name)\(render(metrics[index].labels))"))
+                problems.append(
+                    Problem(
+                        metricIndex: index,
+                        message: "duplicate series \(name)\(render(metrics[index].labels))"))
                 if stopAtFirst { return problems }
             }
         }
@@ -125,8 +130,10 @@ public enum ExpositionValidator {
                 fail("invalid label name \"\(label.name)\" in \(series)")
             } else if NameRules.isReservedLabelName(label.name) {
                 fail("label name \(label.name) in \(series) is reserved (names starting with __ are for Prometheus)")
-            } else if longSetNames != nil ? !longSetNames!.insert(label.name).inserted
-                        : labels[..<i].contains(where: { $0.name == label.name }) {
+            } else if longSetNames != nil
+                ? !longSetNames!.insert(label.name).inserted
+                : labels[..<i].contains(where: { $0.name == label.name })
+            {
                 fail("duplicate label name \(label.name) in \(series)")
             }
             hasLe = hasLe || label.name == "le"
@@ -168,20 +175,24 @@ public enum ExpositionValidator {
             for bucket in buckets {
                 if bucket.upperBound.isNaN { fail("histogram \(series) has a bucket with le=\"NaN\""); return }
                 if bucket.cumulativeCount.isNaN || bucket.cumulativeCount < 0 {
-                    fail("histogram \(series) bucket le=\"\(NumberFormatting.string(bucket.upperBound))\" has count "
-                        + "\(NumberFormatting.string(bucket.cumulativeCount)), counts must be non-negative")
+                    fail(
+                        "histogram \(series) bucket le=\"\(NumberFormatting.string(bucket.upperBound))\" has count "
+                            + "\(NumberFormatting.string(bucket.cumulativeCount)), counts must be non-negative")
                     return
                 }
                 if let previous {
                     if bucket.upperBound <= previous.upperBound {
-                        fail("histogram \(series) bucket bounds must increase: le=\"\(NumberFormatting.string(bucket.upperBound))\""
-                            + " follows le=\"\(NumberFormatting.string(previous.upperBound))\"")
+                        fail(
+                            "histogram \(series) bucket bounds must increase: le=\"\(NumberFormatting.string(bucket.upperBound))\""
+                                + " follows le=\"\(NumberFormatting.string(previous.upperBound))\"")
                         return
                     }
                     if bucket.cumulativeCount < previous.cumulativeCount {
-                        fail("histogram \(series) bucket counts must be cumulative: le=\"\(NumberFormatting.string(bucket.upperBound))\""
-                            + " has \(NumberFormatting.string(bucket.cumulativeCount)), less than the "
-                            + "\(NumberFormatting.string(previous.cumulativeCount)) of le=\"\(NumberFormatting.string(previous.upperBound))\"")
+                        fail(
+                            "histogram \(series) bucket counts must be cumulative: le=\"\(NumberFormatting.string(bucket.upperBound))\""
+                                + " has \(NumberFormatting.string(bucket.cumulativeCount)), less than the "
+                                + "\(NumberFormatting.string(previous.cumulativeCount)) of le=\"\(NumberFormatting.string(previous.upperBound))\""
+                        )
                         return
                     }
                 }
@@ -194,8 +205,9 @@ public enum ExpositionValidator {
             }
             if let count = histogram.count, count != last.cumulativeCount {
                 let countName = gauge ? "_gcount" : "_count"
-                fail("histogram \(series) \(countName) is \(NumberFormatting.string(count)) but its +Inf bucket counts "
-                    + NumberFormatting.string(last.cumulativeCount))
+                fail(
+                    "histogram \(series) \(countName) is \(NumberFormatting.string(count)) but its +Inf bucket counts "
+                        + NumberFormatting.string(last.cumulativeCount))
             }
         }
         if let count = histogram.count, count.isNaN || count < 0 {
@@ -210,8 +222,10 @@ public enum ExpositionValidator {
         for (i, quantile) in quantiles.enumerated() {
             if !(quantile.quantile >= 0 && quantile.quantile <= 1) {
                 fail("summary \(series) has quantile \(NumberFormatting.string(quantile.quantile)), outside [0, 1]")
-            } else if longRanks != nil ? !longRanks!.insert(quantile.quantile).inserted
-                        : quantiles[..<i].contains(where: { $0.quantile == quantile.quantile }) {
+            } else if longRanks != nil
+                ? !longRanks!.insert(quantile.quantile).inserted
+                : quantiles[..<i].contains(where: { $0.quantile == quantile.quantile })
+            {
                 fail("summary \(series) lists quantile \(NumberFormatting.string(quantile.quantile)) twice")
             }
         }
@@ -227,8 +241,10 @@ public enum ExpositionValidator {
         for (i, label) in labels.enumerated() {
             if !NameRules.isValidLabelName(label.name) {
                 fail("invalid exemplar label name \"\(label.name)\" on \(series)")
-            } else if longSetNames != nil ? !longSetNames!.insert(label.name).inserted
-                        : labels[..<i].contains(where: { $0.name == label.name }) {
+            } else if longSetNames != nil
+                ? !longSetNames!.insert(label.name).inserted
+                : labels[..<i].contains(where: { $0.name == label.name })
+            {
                 fail("duplicate exemplar label name \(label.name) on \(series)")
             }
             length += label.name.unicodeScalars.count + label.value.unicodeScalars.count

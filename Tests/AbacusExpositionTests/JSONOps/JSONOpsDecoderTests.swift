@@ -26,13 +26,20 @@ struct JSONOpsDecoderTests {
 
     @Test("the protocol's examples")
     func examples() throws {
-        #expect(try message(#"{"name":"jobs_total","help":"Jobs run","labels":{"queue":"mail"},"op":"inc","value":1}"#)
-                == OpsMessage(name: "jobs_total", help: "Jobs run", labels: [Label("queue", "mail")], op: .inc, value: 1))
-        #expect(try message(#"{"name":"metric","labels":{"label1":"labelvalue1"},"op":"event","value":1.0}"#)
+        #expect(
+            try message(#"{"name":"jobs_total","help":"Jobs run","labels":{"queue":"mail"},"op":"inc","value":1}"#)
+                == OpsMessage(
+                    name: "jobs_total", help: "Jobs run", labels: [Label("queue", "mail")], op: .inc, value: 1))
+        #expect(
+            try message(#"{"name":"metric","labels":{"label1":"labelvalue1"},"op":"event","value":1.0}"#)
                 == OpsMessage(name: "metric", labels: [Label("label1", "labelvalue1")], op: .event, value: 1))
-        #expect(try message(#"{"name":"shuthdown","op":"shutdown","value":0}"#)
+        #expect(
+            try message(#"{"name":"shuthdown","op":"shutdown","value":0}"#)
                 == OpsMessage(name: "shuthdown", op: .shutdown, value: 0))
-        #expect(try message(#"{"name":"metric_name","help":"metric description","labels":{"label1":"labelvalue1"},"op":"set","value":1.0}"#).op == .set)
+        #expect(
+            try message(
+                #"{"name":"metric_name","help":"metric description","labels":{"label1":"labelvalue1"},"op":"set","value":1.0}"#
+            ).op == .set)
     }
 
     @Test("every operation")
@@ -54,7 +61,8 @@ struct JSONOpsDecoderTests {
 
     @Test("labels keep their order; help, labels and fields may be null; whitespace anywhere")
     func fields() throws {
-        let m = try message("""
+        let m = try message(
+            """
             {
               "value" : 1 ,
               "labels" : { "z" : "1", "a" : "", "quantile" : "0.5", "_x" : "é \\" {}" },
@@ -72,14 +80,17 @@ struct JSONOpsDecoderTests {
 
     @Test("escapes in keys, names and values are decoded")
     func escapes() throws {
-        let m = try message(#"{"n\u0061me":"a\u005fb","labels":{"k":"line\nbreak \u00e9 \ud83d\ude00"},"op":"set","value":1}"#)
+        let m = try message(
+            #"{"n\u0061me":"a\u005fb","labels":{"k":"line\nbreak \u00e9 \ud83d\ude00"},"op":"set","value":1}"#)
         #expect(m.name == "a_b")
         #expect(m.labels == [Label("k", "line\nbreak é 😀")])
     }
 
     @Test("unknown fields are skipped, whatever their value")
     func unknownFields() throws {
-        let m = try message(#"{"name":"m","timestamp":"2024-01-01T00:00:00Z","index":{"a":[1,{"b":null}],"c":true},"op":"inc","value":1,"x":[]}"#)
+        let m = try message(
+            #"{"name":"m","timestamp":"2024-01-01T00:00:00Z","index":{"a":[1,{"b":null}],"c":true},"op":"inc","value":1,"x":[]}"#
+        )
         #expect(m == OpsMessage(name: "m", op: .inc, value: 1))
     }
 
@@ -96,16 +107,25 @@ struct JSONOpsDecoderTests {
         #expect(try layout(#","buckets":10,"bucket_width":5"#) == .linear(start: 5, width: 5, count: 10))
         // The original's 0-based layout, on request.
         #expect(try layout(#","bucket_start":0"#) == .linear(start: 0, width: 10, count: 20))
-        #expect(try layout(#","buckets":3,"bucket_width":0.5,"bucket_start":1"#) == .linear(start: 1, width: 0.5, count: 3))
-        #expect(try layout(#","buckets":10,"bucket_min":1.0,"bucket_max":70.0"#) == .exponentialRange(min: 1, max: 70, count: 10))
-        #expect(try layout(#","buckets":10,"bucket_factor":10.1"#) == .exponentialFactor(start: 0.1, factor: 10.1, count: 10))
-        #expect(try layout(#","bucket_factor":2,"bucket_start":0.5"#) == .exponentialFactor(start: 0.5, factor: 2, count: 20))
+        #expect(
+            try layout(#","buckets":3,"bucket_width":0.5,"bucket_start":1"#) == .linear(start: 1, width: 0.5, count: 3))
+        #expect(
+            try layout(#","buckets":10,"bucket_min":1.0,"bucket_max":70.0"#)
+                == .exponentialRange(min: 1, max: 70, count: 10))
+        #expect(
+            try layout(#","buckets":10,"bucket_factor":10.1"#)
+                == .exponentialFactor(start: 0.1, factor: 10.1, count: 10))
+        #expect(
+            try layout(#","bucket_factor":2,"bucket_start":0.5"#)
+                == .exponentialFactor(start: 0.5, factor: 2, count: 20))
         #expect(try layout(#","bucket_custom":[1.0, 2.0, 5.5, 7, 10, 50]"#) == .custom([1, 2, 5.5, 7, 10, 50]))
         #expect(try layout(#","buckets":4.0"#) == .linear(start: 10, width: 10, count: 4))
         // Precedence: min+max, then factor, then custom, then linear.
         let all = #","bucket_min":1,"bucket_max":8,"bucket_factor":3,"bucket_custom":[1],"bucket_width":2,"buckets":4"#
         #expect(try layout(all) == .exponentialRange(min: 1, max: 8, count: 4))
-        #expect(try layout(#","bucket_factor":3,"bucket_custom":[1],"bucket_width":2"#) == .exponentialFactor(start: 0.1, factor: 3, count: 20))
+        #expect(
+            try layout(#","bucket_factor":3,"bucket_custom":[1],"bucket_width":2"#)
+                == .exponentialFactor(start: 0.1, factor: 3, count: 20))
         #expect(try layout(#","bucket_custom":[1],"bucket_width":2,"buckets":3"#) == .custom([1]))
         // Bucket fields of other operations are type-checked but not used.
         #expect(try message(#"{"name":"c","op":"inc","value":1,"bucket_factor":3}"#).histogram == nil)
@@ -127,86 +147,109 @@ struct JSONOpsDecoderTests {
 
     // MARK: Rejections
 
-    @Test("the original's known crash inputs are rejected cleanly", arguments: [
-        (#"{"name":"c","op":"inc","value":-1}"#, "negative_increment"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_factor":1}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_factor":0.5}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_factor":-2}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_custom":[2,1]}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,1]}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"buckets":0}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"buckets":-5}"#, "invalid_buckets"),
-        (#"{"name":"h","labels":{"le":"1"},"op":"obs","value":1}"#, "invalid_label"),
-        (#"{"name":"c","op":"inc","value":1"#, "invalid_json"),
-        (#"{"name":"c",op:"inc","value":1}"#, "invalid_json"),
-    ])
+    @Test(
+        "the original's known crash inputs are rejected cleanly",
+        arguments: [
+            (#"{"name":"c","op":"inc","value":-1}"#, "negative_increment"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_factor":1}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_factor":0.5}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_factor":-2}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_custom":[2,1]}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,1]}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"buckets":0}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"buckets":-5}"#, "invalid_buckets"),
+            (#"{"name":"h","labels":{"le":"1"},"op":"obs","value":1}"#, "invalid_label"),
+            (#"{"name":"c","op":"inc","value":1"#, "invalid_json"),
+            (#"{"name":"c",op:"inc","value":1}"#, "invalid_json"),
+        ])
     func knownCrashes(text: String, reason: String) {
         #expect(rejection(text)?.reason.rawValue == reason)
     }
 
-    @Test("every rejection has its reason", arguments: [
-        // Not JSON, or not an object.
-        ("", "invalid_json"), ("[]", "invalid_json"), ("1", "invalid_json"), (#""x""#, "invalid_json"), ("null", "invalid_json"),
-        (#"{"name":"c","op":"inc","value":1} x"#, "invalid_json"), (#"{"name":"c","op":"inc","value":1}{}"#, "invalid_json"),
-        (#"{"name":"c","op":"inc","value":01}"#, "invalid_json"), (#"{"name":"c","op":"inc","value":1,}"#, "invalid_json"),
-        (#"{"name":"c\x","op":"inc","value":1}"#, "invalid_json"), (#"{"unknown":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"name":"c","op":"inc","value":1}"#, "invalid_json"),
-        // A JSON error wins over an earlier semantic problem.
-        (#"{"name":"c","op":"inc","value":-1,}"#, "invalid_json"),
-        // Missing fields.
-        (#"{"op":"inc","value":1}"#, "missing_field"), (#"{"name":"c","value":1}"#, "missing_field"),
-        (#"{"name":"c","op":"inc"}"#, "missing_field"), (#"{"name":"c","op":"set"}"#, "missing_field"),
-        (#"{"name":"c","op":"obs","value":null}"#, "missing_field"), (#"{"name":null,"op":"add","value":1}"#, "missing_field"),
-        ("{}", "missing_field"),
-        // Wrong types and repeats of known fields.
-        (#"{"name":1,"op":"inc","value":1}"#, "invalid_field"), (#"{"name":"c","op":1,"value":1}"#, "invalid_field"),
-        (#"{"name":"c","op":"inc","value":"1"}"#, "invalid_field"), (#"{"name":"c","op":"inc","value":true}"#, "invalid_field"),
-        (#"{"name":"c","help":3,"op":"inc","value":1}"#, "invalid_field"), (#"{"name":"c","labels":[],"op":"inc","value":1}"#, "invalid_field"),
-        (#"{"name":"c","labels":"a=b","op":"inc","value":1}"#, "invalid_field"),
-        (#"{"name":"h","op":"obs","value":1,"buckets":"10"}"#, "invalid_field"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_custom":5}"#, "invalid_field"),
-        (#"{"name":"c","op":"inc","op":"set","value":1}"#, "invalid_field"),
-        (#"{"name":"c","op":"inc","value":1,"value":2}"#, "invalid_field"),
-        // Operation.
-        (#"{"name":"c","op":"increment","value":1}"#, "unknown_op"), (#"{"name":"c","op":"raw","value":1}"#, "unknown_op"),
-        (#"{"name":"c","op":"INC","value":1}"#, "unknown_op"), (#"{"name":"c","op":"","value":1}"#, "unknown_op"),
-        // Names.
-        (#"{"name":"","op":"inc","value":1}"#, "invalid_name"), (#"{"name":"1abc","op":"inc","value":1}"#, "invalid_name"),
-        (#"{"name":"a-b","op":"inc","value":1}"#, "invalid_name"), (#"{"name":"a b","op":"inc","value":1}"#, "invalid_name"),
-        (#"{"name":"é","op":"inc","value":1}"#, "invalid_name"), (#"{"name":"a\u0000","op":"inc","value":1}"#, "invalid_name"),
-        // Labels.
-        (#"{"name":"c","labels":{"":"x"},"op":"inc","value":1}"#, "invalid_label"),
-        (#"{"name":"c","labels":{"1a":"x"},"op":"inc","value":1}"#, "invalid_label"),
-        (#"{"name":"c","labels":{"a:b":"x"},"op":"inc","value":1}"#, "invalid_label"),
-        (#"{"name":"c","labels":{"__name__":"x"},"op":"inc","value":1}"#, "invalid_label"),
-        (#"{"name":"c","labels":{"a":"x","a":"y"},"op":"inc","value":1}"#, "invalid_label"),
-        (#"{"name":"c","labels":{"a":1},"op":"inc","value":1}"#, "invalid_label"),
-        (#"{"name":"c","labels":{"a":null},"op":"inc","value":1}"#, "invalid_label"),
-        (#"{"name":"c","labels":{"a":{"b":"c"}},"op":"inc","value":1}"#, "invalid_label"),
-        // Values.
-        (#"{"name":"c","op":"inc","value":-0.5}"#, "negative_increment"),
-        (#"{"name":"c","op":"inc","value":1e400}"#, "non_finite_value"), (#"{"name":"g","op":"set","value":-1e309}"#, "non_finite_value"),
-        (#"{"name":"e","op":"event","value":1e999}"#, "non_finite_value"),
-        // Buckets.
-        (#"{"name":"h","op":"obs","value":1,"buckets":2.5}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"buckets":1001}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"buckets":1e300}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_width":0}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_width":-1}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_min":0,"bucket_max":10}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_min":-1,"bucket_max":10}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_min":10,"bucket_max":10}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_min":10,"bucket_max":1}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_min":1}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_max":1}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_custom":[]}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,"2"]}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,1e400]}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,null]}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_factor":1e300,"buckets":5}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_factor":2,"bucket_start":0}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_start":1e17,"bucket_width":1}"#, "invalid_buckets"),
-        (#"{"name":"h","op":"obs","value":1,"bucket_min":1e-300,"bucket_max":1e300,"buckets":1000}"#, "invalid_buckets"),
-    ])
+    @Test(
+        "every rejection has its reason",
+        arguments: [
+            // Not JSON, or not an object.
+            ("", "invalid_json"), ("[]", "invalid_json"), ("1", "invalid_json"), (#""x""#, "invalid_json"),
+            ("null", "invalid_json"),
+            (#"{"name":"c","op":"inc","value":1} x"#, "invalid_json"),
+            (#"{"name":"c","op":"inc","value":1}{}"#, "invalid_json"),
+            (#"{"name":"c","op":"inc","value":01}"#, "invalid_json"),
+            (#"{"name":"c","op":"inc","value":1,}"#, "invalid_json"),
+            (#"{"name":"c\x","op":"inc","value":1}"#, "invalid_json"),
+            (
+                #"{"unknown":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"name":"c","op":"inc","value":1}"#,
+                "invalid_json"
+            ),
+            // A JSON error wins over an earlier semantic problem.
+            (#"{"name":"c","op":"inc","value":-1,}"#, "invalid_json"),
+            // Missing fields.
+            (#"{"op":"inc","value":1}"#, "missing_field"), (#"{"name":"c","value":1}"#, "missing_field"),
+            (#"{"name":"c","op":"inc"}"#, "missing_field"), (#"{"name":"c","op":"set"}"#, "missing_field"),
+            (#"{"name":"c","op":"obs","value":null}"#, "missing_field"),
+            (#"{"name":null,"op":"add","value":1}"#, "missing_field"),
+            ("{}", "missing_field"),
+            // Wrong types and repeats of known fields.
+            (#"{"name":1,"op":"inc","value":1}"#, "invalid_field"),
+            (#"{"name":"c","op":1,"value":1}"#, "invalid_field"),
+            (#"{"name":"c","op":"inc","value":"1"}"#, "invalid_field"),
+            (#"{"name":"c","op":"inc","value":true}"#, "invalid_field"),
+            (#"{"name":"c","help":3,"op":"inc","value":1}"#, "invalid_field"),
+            (#"{"name":"c","labels":[],"op":"inc","value":1}"#, "invalid_field"),
+            (#"{"name":"c","labels":"a=b","op":"inc","value":1}"#, "invalid_field"),
+            (#"{"name":"h","op":"obs","value":1,"buckets":"10"}"#, "invalid_field"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_custom":5}"#, "invalid_field"),
+            (#"{"name":"c","op":"inc","op":"set","value":1}"#, "invalid_field"),
+            (#"{"name":"c","op":"inc","value":1,"value":2}"#, "invalid_field"),
+            // Operation.
+            (#"{"name":"c","op":"increment","value":1}"#, "unknown_op"),
+            (#"{"name":"c","op":"raw","value":1}"#, "unknown_op"),
+            (#"{"name":"c","op":"INC","value":1}"#, "unknown_op"), (#"{"name":"c","op":"","value":1}"#, "unknown_op"),
+            // Names.
+            (#"{"name":"","op":"inc","value":1}"#, "invalid_name"),
+            (#"{"name":"1abc","op":"inc","value":1}"#, "invalid_name"),
+            (#"{"name":"a-b","op":"inc","value":1}"#, "invalid_name"),
+            (#"{"name":"a b","op":"inc","value":1}"#, "invalid_name"),
+            (#"{"name":"é","op":"inc","value":1}"#, "invalid_name"),
+            (#"{"name":"a\u0000","op":"inc","value":1}"#, "invalid_name"),
+            // Labels.
+            (#"{"name":"c","labels":{"":"x"},"op":"inc","value":1}"#, "invalid_label"),
+            (#"{"name":"c","labels":{"1a":"x"},"op":"inc","value":1}"#, "invalid_label"),
+            (#"{"name":"c","labels":{"a:b":"x"},"op":"inc","value":1}"#, "invalid_label"),
+            (#"{"name":"c","labels":{"__name__":"x"},"op":"inc","value":1}"#, "invalid_label"),
+            (#"{"name":"c","labels":{"a":"x","a":"y"},"op":"inc","value":1}"#, "invalid_label"),
+            (#"{"name":"c","labels":{"a":1},"op":"inc","value":1}"#, "invalid_label"),
+            (#"{"name":"c","labels":{"a":null},"op":"inc","value":1}"#, "invalid_label"),
+            (#"{"name":"c","labels":{"a":{"b":"c"}},"op":"inc","value":1}"#, "invalid_label"),
+            // Values.
+            (#"{"name":"c","op":"inc","value":-0.5}"#, "negative_increment"),
+            (#"{"name":"c","op":"inc","value":1e400}"#, "non_finite_value"),
+            (#"{"name":"g","op":"set","value":-1e309}"#, "non_finite_value"),
+            (#"{"name":"e","op":"event","value":1e999}"#, "non_finite_value"),
+            // Buckets.
+            (#"{"name":"h","op":"obs","value":1,"buckets":2.5}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"buckets":1001}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"buckets":1e300}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_width":0}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_width":-1}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_min":0,"bucket_max":10}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_min":-1,"bucket_max":10}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_min":10,"bucket_max":10}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_min":10,"bucket_max":1}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_min":1}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_max":1}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_custom":[]}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,"2"]}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,1e400]}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,null]}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_factor":1e300,"buckets":5}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_factor":2,"bucket_start":0}"#, "invalid_buckets"),
+            (#"{"name":"h","op":"obs","value":1,"bucket_start":1e17,"bucket_width":1}"#, "invalid_buckets"),
+            (
+                #"{"name":"h","op":"obs","value":1,"bucket_min":1e-300,"bucket_max":1e300,"buckets":1000}"#,
+                "invalid_buckets"
+            ),
+        ])
     func rejections(text: String, reason: String) {
         let rejection = rejection(text)
         #expect(rejection?.reason.rawValue == reason, "\(text) → \(String(describing: rejection))")
@@ -215,18 +258,24 @@ struct JSONOpsDecoderTests {
 
     @Test("messages say what is wrong")
     func messages() {
-        #expect(rejection(#"{"name":"c","op":"inc","value":-1}"#)?.message
+        #expect(
+            rejection(#"{"name":"c","op":"inc","value":-1}"#)?.message
                 == #"inc of c by -1.0: a counter only goes up (use op "add" on a gauge)"#)
-        #expect(rejection(#"{"name":"h","labels":{"le":"1"},"op":"obs","value":1}"#)?.message
+        #expect(
+            rejection(#"{"name":"h","labels":{"le":"1"},"op":"obs","value":1}"#)?.message
                 == #"label "le" is reserved for the bucket bounds of histogram h"#)
-        #expect(rejection(#"{"name":"h","op":"obs","value":1,"bucket_factor":1}"#)?.message
+        #expect(
+            rejection(#"{"name":"h","op":"obs","value":1,"bucket_factor":1}"#)?.message
                 == #""bucket_factor" must be a finite number > 1, got 1.0"#)
-        #expect(rejection(#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,3,2]}"#)?.message
+        #expect(
+            rejection(#"{"name":"h","op":"obs","value":1,"bucket_custom":[1,3,2]}"#)?.message
                 == #""bucket_custom" is not sorted: 2.0 after 3.0"#)
         #expect(rejection(#"{"name":"c","op":"inc","value":1"#)?.message == "unexpected end of input at byte 32")
-        #expect(rejection(#"{"name":"c","op":"bump","value":1}"#)?.message
+        #expect(
+            rejection(#"{"name":"c","op":"bump","value":1}"#)?.message
                 == #"unknown op "bump" (expected inc, set, add, obs, event or shutdown)"#)
-        #expect(rejection(#"{"name":"c","labels":{"a":1},"op":"inc","value":1}"#)?.message
+        #expect(
+            rejection(#"{"name":"c","labels":{"a":1},"op":"inc","value":1}"#)?.message
                 == #"the value of label "a" must be a string, not a number"#)
         #expect(rejection("[1]")?.message == "a message must be a JSON object, found '['")
         #expect(OpsRejection(.invalidName, "x").description == "invalid_name: x")
@@ -242,12 +291,20 @@ struct JSONOpsDecoderTests {
         #expect(rejection(#"{"name":"c","help":"\#(value)","op":"inc","value":1}"#)?.reason == .limitExceeded)
         let many = (0..<65).map { #""l\#($0)":"x""# }.joined(separator: ",")
         #expect(rejection(#"{"name":"c","labels":{\#(many)},"op":"inc","value":1}"#)?.reason == .limitExceeded)
-        let tight = OpsLimits(maxNameLength: 3, maxLabels: 1, maxLabelValueLength: 2, maxHelpLength: 1, maxBuckets: 2, maxDepth: 2)
+        let tight = OpsLimits(
+            maxNameLength: 3, maxLabels: 1, maxLabelValueLength: 2, maxHelpLength: 1, maxBuckets: 2, maxDepth: 2)
         #expect(rejection(#"{"name":"abcd","op":"inc","value":1}"#, limits: tight)?.reason == .limitExceeded)
-        #expect(rejection(#"{"name":"abc","labels":{"a":"x","b":"y"},"op":"inc","value":1}"#, limits: tight)?.reason == .limitExceeded)
-        #expect(rejection(#"{"name":"abc","labels":{"a":"xyz"},"op":"inc","value":1}"#, limits: tight)?.reason == .limitExceeded)
-        #expect(rejection(#"{"name":"abc","op":"obs","value":1,"buckets":3}"#, limits: tight)?.reason == .invalidBuckets)
-        #expect(rejection(#"{"name":"abc","op":"obs","value":1,"bucket_custom":[1,2,3]}"#, limits: tight)?.reason == .invalidBuckets)
+        #expect(
+            rejection(#"{"name":"abc","labels":{"a":"x","b":"y"},"op":"inc","value":1}"#, limits: tight)?.reason
+                == .limitExceeded)
+        #expect(
+            rejection(#"{"name":"abc","labels":{"a":"xyz"},"op":"inc","value":1}"#, limits: tight)?.reason
+                == .limitExceeded)
+        #expect(
+            rejection(#"{"name":"abc","op":"obs","value":1,"buckets":3}"#, limits: tight)?.reason == .invalidBuckets)
+        #expect(
+            rejection(#"{"name":"abc","op":"obs","value":1,"bucket_custom":[1,2,3]}"#, limits: tight)?.reason
+                == .invalidBuckets)
         #expect(rejection(#"{"name":"abc","op":"inc","value":1,"x":[[1]]}"#, limits: tight)?.reason == .invalidJSON)
         #expect(rejection(#"{"name":"abc","op":"inc","value":1,"x":[1]}"#, limits: tight) == nil)
         #expect(OpsRejection.Reason.allCases.count == 11)
@@ -261,7 +318,9 @@ struct JSONOpsDecoderTests {
         #expect(try OpsDecoder.decode(text.utf8) == expected)
         #expect(try OpsDecoder.decode(ArraySlice(Array(text.utf8))) == expected)
         #expect(try OpsDecoder.decode(Array(text.utf8).reversed().reversed()) == expected)
-        let raw = Array(text.utf8).withUnsafeBytes { bytes in Result { () throws(OpsRejection) in try OpsDecoder.decode(bytes) } }
+        let raw = Array(text.utf8).withUnsafeBytes { bytes in
+            Result { () throws(OpsRejection) in try OpsDecoder.decode(bytes) }
+        }
         #expect(raw == .success(expected))
         #expect(try OpsDecoder.decode(Array((" \n" + text + "\r\n\t").utf8)) == expected)
     }

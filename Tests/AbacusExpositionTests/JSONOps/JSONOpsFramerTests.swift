@@ -25,7 +25,9 @@ enum FramedItem: Equatable, CustomStringConvertible {
 @Suite("JSONOps: stream and datagram framing")
 struct JSONOpsFramerTests {
     /// Feeds `chunks` one by one and pulls every message after each.
-    func run(_ chunks: [[UInt8]], maxMessageSize: Int = OpsFramer.defaultMaxMessageSize, finish: Bool = true) -> [FramedItem] {
+    func run(_ chunks: [[UInt8]], maxMessageSize: Int = OpsFramer.defaultMaxMessageSize, finish: Bool = true)
+        -> [FramedItem]
+    {
         var framer = OpsFramer(maxMessageSize: maxMessageSize)
         var items: [FramedItem] = []
         for chunk in chunks {
@@ -90,7 +92,9 @@ struct JSONOpsFramerTests {
         #"{"op":"shutdown"}"#,
     ].joined()
 
-    static let expected: [FramedItem] = [.ok("a"), .ok("b"), .ok("c"), .ok("d"), .rejected("negative_increment"), .ok("")]
+    static let expected: [FramedItem] = [
+        .ok("a"), .ok("b"), .ok("c"), .ok("d"), .rejected("negative_increment"), .ok(""),
+    ]
 
     @Test("a stream split at every byte offset gives the same messages")
     func everySplit() {
@@ -159,15 +163,23 @@ struct JSONOpsFramerTests {
         let exact = msg("e")
         #expect(run(exact, maxMessageSize: exact.utf8.count) == [.ok("e")])
         #expect(run(exact, maxMessageSize: exact.utf8.count - 1) == [.rejected("message_too_large")])
-        #expect(run([Array(exact.utf8.prefix(10)), Array(exact.utf8.dropFirst(10))], maxMessageSize: exact.utf8.count - 1)
+        #expect(
+            run([Array(exact.utf8.prefix(10)), Array(exact.utf8.dropFirst(10))], maxMessageSize: exact.utf8.count - 1)
                 == [.rejected("message_too_large")])
     }
 
     @Test("garbage between messages is reported once, then the framer resynchronises at '{'")
     func garbage() {
-        #expect(run("hello " + msg("a") + " world\n" + msg("b")) == [.rejected("invalid_json"), .ok("a"), .rejected("invalid_json"), .ok("b")])
-        #expect(run([Array("garb".utf8), Array("age".utf8), Array(msg("a").utf8)]) == [.rejected("invalid_json"), .ok("a")])
-        #expect(run("[" + msg("a") + "," + msg("b") + "]") == [.rejected("invalid_json"), .ok("a"), .rejected("invalid_json"), .ok("b"), .rejected("invalid_json")])
+        #expect(
+            run("hello " + msg("a") + " world\n" + msg("b")) == [
+                .rejected("invalid_json"), .ok("a"), .rejected("invalid_json"), .ok("b"),
+            ])
+        #expect(
+            run([Array("garb".utf8), Array("age".utf8), Array(msg("a").utf8)]) == [.rejected("invalid_json"), .ok("a")])
+        #expect(
+            run("[" + msg("a") + "," + msg("b") + "]") == [
+                .rejected("invalid_json"), .ok("a"), .rejected("invalid_json"), .ok("b"), .rejected("invalid_json"),
+            ])
         #expect(run("\u{FEFF}" + msg("a")) == [.rejected("invalid_json"), .ok("a")])
         #expect(run("}}}" + msg("a")) == [.rejected("invalid_json"), .ok("a")])
     }
@@ -177,17 +189,26 @@ struct JSONOpsFramerTests {
         // A line cut short (inside a string, after a value, after a key), then a new message.
         #expect(run(#"{"name":"trunc"# + "\n" + msg("a")) == [.rejected("invalid_json"), .ok("a")])
         #expect(run(#"{"name":"trunc","op":"inc""# + "\n" + msg("a")) == [.rejected("invalid_json"), .ok("a")])
-        #expect(run(#"{"name":"t","value":12"# + "\n" + msg("a") + msg("b")) == [.rejected("invalid_json"), .ok("a"), .ok("b")])
+        #expect(
+            run(#"{"name":"t","value":12"# + "\n" + msg("a") + msg("b")) == [
+                .rejected("invalid_json"), .ok("a"), .ok("b"),
+            ])
         // Cut right after a key: the next object is a legal value, so that one is lost too.
         #expect(run(#"{"name":"# + "\n" + msg("a") + "\n" + msg("b")) == [.rejected("invalid_json"), .ok("b")])
         // Syntax errors inside a balanced object: skipped to its end.
         #expect(run(#"{"name":"x","op":"inc","value":tru}"# + msg("a")) == [.rejected("invalid_json"), .ok("a")])
         #expect(run(#"{"name":"x\q","op":"inc","value":1}"# + msg("a")) == [.rejected("invalid_json"), .ok("a")])
         #expect(run(#"{"a":[1,2,]}"# + msg("a")) == [.rejected("invalid_json"), .ok("a")])
-        #expect(run("{{}}" + msg("a")) == [.rejected("invalid_json"), .rejected("missing_field"), .rejected("invalid_json"), .ok("a")])
+        #expect(
+            run("{{}}" + msg("a")) == [
+                .rejected("invalid_json"), .rejected("missing_field"), .rejected("invalid_json"), .ok("a"),
+            ])
         // The same, split byte by byte.
         let text = #"{"name":"trunc"# + "\n" + msg("a") + #"{"name":"x\q","op":"inc","value":1}"# + msg("b")
-        #expect(run(Array(text.utf8).map { [$0] }) == [.rejected("invalid_json"), .ok("a"), .rejected("invalid_json"), .ok("b")])
+        #expect(
+            run(Array(text.utf8).map { [$0] }) == [
+                .rejected("invalid_json"), .ok("a"), .rejected("invalid_json"), .ok("b"),
+            ])
     }
 
     @Test("the end of a stream in the middle of a message is reported by finish()")
@@ -214,7 +235,10 @@ struct JSONOpsFramerTests {
         #expect(items(#"{"name":"b","op":"inc","value":1"#) == [.rejected("invalid_json")])
         #expect(items("x") == [.rejected("invalid_json")])
         #expect(items("") == [])
-        #expect(OpsFramer.messages(inDatagram: Array(msg("a").utf8), maxMessageSize: 10).map(FramedItem.init) == [.rejected("message_too_large")])
+        #expect(
+            OpsFramer.messages(inDatagram: Array(msg("a").utf8), maxMessageSize: 10).map(FramedItem.init) == [
+                .rejected("message_too_large")
+            ])
         var seen: [FramedItem] = []
         Array((msg("a") + msg("b")).utf8).withUnsafeBytes { raw in
             OpsFramer.forEachMessage(inDatagram: raw) { seen.append(FramedItem($0)) }

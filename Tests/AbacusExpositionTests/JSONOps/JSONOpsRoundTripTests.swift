@@ -33,8 +33,11 @@ struct JSONOpsMessageGenerator {
     }
 
     mutating func text() -> String {
-        let pieces = ["a", "Z", " ", "\"", "\\", "/", "\n", "\t", "\r", "\u{0}", "\u{1F}", "\u{7F}", "é", "€", "😀", "{", "}", "[", "]",
-                      ",", ":", "\\u0041", "<&>", "\u{2028}", "ÿ"]
+        let pieces = [
+            "a", "Z", " ", "\"", "\\", "/", "\n", "\t", "\r", "\u{0}", "\u{1F}", "\u{7F}", "é", "€", "😀", "{", "}", "[",
+            "]",
+            ",", ":", "\\u0041", "<&>", "\u{2028}", "ÿ",
+        ]
         var s = ""
         for _ in 0..<Int.random(in: 0..<10, using: &rng) { s += pick(pieces) }
         return s
@@ -46,7 +49,10 @@ struct JSONOpsMessageGenerator {
         case 0: value = Double(Int.random(in: -1000...1000, using: &rng))
         case 1: value = Double.random(in: -1...1, using: &rng)
         case 2: value = Double(Int64.random(in: Int64.min...Int64.max, using: &rng))
-        case 3: value = pick([0, -0.0, 0.1, 1e-7, 5e-324, 1.7976931348623157e308, 9007199254740993, 1e16, 123456.789, 1e21, 0.3])
+        case 3:
+            value = pick([
+                0, -0.0, 0.1, 1e-7, 5e-324, 1.7976931348623157e308, 9007199254740993, 1e16, 123456.789, 1e21, 0.3,
+            ])
         default:
             repeat { value = Double(bitPattern: rng.next()) } while !value.isFinite
         }
@@ -58,14 +64,16 @@ struct JSONOpsMessageGenerator {
         switch Int.random(in: 0..<5, using: &rng) {
         case 0: return .default
         case 1:
-            return .linear(start: pick([0, Double(Int.random(in: -50...50, using: &rng)), Double.random(in: -5...5, using: &rng)]),
-                           width: pick([10, 0.5, Double.random(in: 0.01...100, using: &rng)]), count: pick([20, count]))
+            return .linear(
+                start: pick([0, Double(Int.random(in: -50...50, using: &rng)), Double.random(in: -5...5, using: &rng)]),
+                width: pick([10, 0.5, Double.random(in: 0.01...100, using: &rng)]), count: pick([20, count]))
         case 2:
             let min = Double.random(in: 0.001...10, using: &rng)
             return .exponentialRange(min: min, max: min * Double.random(in: 1.5...1000, using: &rng), count: count)
         case 3:
-            return .exponentialFactor(start: pick([0.1, Double.random(in: 0.001...5, using: &rng)]),
-                                      factor: Double.random(in: 1.01...10, using: &rng), count: count)
+            return .exponentialFactor(
+                start: pick([0.1, Double.random(in: 0.001...5, using: &rng)]),
+                factor: Double.random(in: 1.01...10, using: &rng), count: count)
         default:
             var bounds = Set<Double>()
             for _ in 0..<count { bounds.insert(number(nonNegative: false)) }
@@ -83,8 +91,9 @@ struct JSONOpsMessageGenerator {
         }
         let help: String? = Bool.random(using: &rng) ? text() : nil
         let name = op == .shutdown && Bool.random(using: &rng) ? "" : self.name(label: false)
-        return OpsMessage(name: name, help: help, labels: labels, op: op, value: number(nonNegative: op == .inc),
-                          histogram: op == .obs ? layout() : nil)
+        return OpsMessage(
+            name: name, help: help, labels: labels, op: op, value: number(nonNegative: op == .inc),
+            histogram: op == .obs ? layout() : nil)
     }
 }
 
@@ -96,23 +105,35 @@ struct JSONOpsRoundTripTests {
 
     @Test("compact lines with the protocol's field names")
     func encoding() {
-        #expect(line(OpsMessage(name: "jobs_total", help: "Jobs run", labels: [Label("queue", "mail")], op: .inc, value: 1))
+        #expect(
+            line(OpsMessage(name: "jobs_total", help: "Jobs run", labels: [Label("queue", "mail")], op: .inc, value: 1))
                 == #"{"name":"jobs_total","help":"Jobs run","labels":{"queue":"mail"},"op":"inc","value":1}"# + "\n")
         #expect(line(OpsMessage(name: "g", op: .set, value: -2.5)) == #"{"name":"g","op":"set","value":-2.5}"# + "\n")
         #expect(line(OpsMessage(name: "", op: .shutdown, value: 0)) == #"{"op":"shutdown","value":0}"# + "\n")
         #expect(line(OpsMessage(name: "h", op: .obs, value: 0.1)) == #"{"name":"h","op":"obs","value":0.1}"# + "\n")
-        #expect(line(OpsMessage(name: "h", op: .obs, value: 3, histogram: .linear(start: 5, width: 2, count: 4)))
+        #expect(
+            line(OpsMessage(name: "h", op: .obs, value: 3, histogram: .linear(start: 5, width: 2, count: 4)))
                 == #"{"name":"h","op":"obs","value":3,"buckets":4,"bucket_width":2,"bucket_start":5}"# + "\n")
-        #expect(line(OpsMessage(name: "h", op: .obs, value: 3, histogram: .exponentialRange(min: 1, max: 70, count: 10)))
+        #expect(
+            line(OpsMessage(name: "h", op: .obs, value: 3, histogram: .exponentialRange(min: 1, max: 70, count: 10)))
                 == #"{"name":"h","op":"obs","value":3,"buckets":10,"bucket_min":1,"bucket_max":70}"# + "\n")
-        #expect(line(OpsMessage(name: "h", op: .obs, value: 3, histogram: .exponentialFactor(start: 0.1, factor: 10.1, count: 20)))
+        #expect(
+            line(
+                OpsMessage(
+                    name: "h", op: .obs, value: 3, histogram: .exponentialFactor(start: 0.1, factor: 10.1, count: 20)))
                 == #"{"name":"h","op":"obs","value":3,"bucket_factor":10.1}"# + "\n")
-        #expect(line(OpsMessage(name: "h", op: .obs, value: 3, histogram: .custom([1, 2, 5.5])))
+        #expect(
+            line(OpsMessage(name: "h", op: .obs, value: 3, histogram: .custom([1, 2, 5.5])))
                 == #"{"name":"h","op":"obs","value":3,"bucket_custom":[1,2,5.5]}"# + "\n")
-        #expect(line(OpsMessage(name: "s", help: "a\"b\\c\nd\u{1}", op: .event, value: 1e-7))
+        #expect(
+            line(OpsMessage(name: "s", help: "a\"b\\c\nd\u{1}", op: .event, value: 1e-7))
                 == #"{"name":"s","help":"a\"b\\c\nd\u0001","op":"event","value":1e-07}"# + "\n")
-        #expect(line(OpsMessage(name: "big", op: .set, value: 1e300)) == #"{"name":"big","op":"set","value":1e+300}"# + "\n")
-        #expect(line(OpsMessage(name: "i", op: .set, value: 9007199254740991)) == #"{"name":"i","op":"set","value":9007199254740991}"# + "\n")
+        #expect(
+            line(OpsMessage(name: "big", op: .set, value: 1e300)) == #"{"name":"big","op":"set","value":1e+300}"# + "\n"
+        )
+        #expect(
+            line(OpsMessage(name: "i", op: .set, value: 9007199254740991))
+                == #"{"name":"i","op":"set","value":9007199254740991}"# + "\n")
         #expect(line(OpsMessage(name: "n", op: .set, value: -0.0)) == #"{"name":"n","op":"set","value":-0}"# + "\n")
         // Layouts of other operations are dropped; obs without one gets the default.
         #expect(OpsMessage(name: "c", op: .inc, value: 1, histogram: .custom([1])).histogram == nil)

@@ -39,8 +39,11 @@ struct ProtobufFamilyGenerator {
     /// Any double, biased towards the special ones.
     mutating func anyDouble() -> Double {
         switch int(0...9) {
-        case 0: pick([.nan, .infinity, -.infinity, -0.0, 0, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
-                      -.greatestFiniteMagnitude, .ulpOfOne, 9_007_199_254_740_994])
+        case 0:
+            pick([
+                .nan, .infinity, -.infinity, -0.0, 0, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+                -.greatestFiniteMagnitude, .ulpOfOne, 9_007_199_254_740_994,
+            ])
         case 1...3: Double(int(-1000...1000))
         case 4: Double(bitPattern: rng.next())
         default: Double.random(in: -1e6...1e6, using: &rng)
@@ -103,8 +106,9 @@ struct ProtobufFamilyGenerator {
         let fractional = chance(30)
         let buckets = sorted.map { bound -> Bucket in
             cumulative += fractional ? Double(int(0...20)) * 0.25 : Double(int(0...20))
-            return Bucket(upperBound: bound, cumulativeCount: wild && chance(10) ? count() : cumulative,
-                          exemplar: chance(20) ? exemplar() : nil)
+            return Bucket(
+                upperBound: bound, cumulativeCount: wild && chance(10) ? count() : cumulative,
+                exemplar: chance(20) ? exemplar() : nil)
         }
         return HistogramValue(
             buckets: buckets, count: chance(80) ? cumulative : nil,
@@ -158,9 +162,12 @@ struct ProtobufFamilyGenerator {
         }
         native.exemplars = (0..<int(0...2)).map { _ in exemplar(timestamped: true) }
         // Some native histograms keep classic buckets too.
-        let buckets = chance(30) ? [Bucket(upperBound: 1, cumulativeCount: 0), Bucket(upperBound: .infinity, cumulativeCount: total)] : []
-        return HistogramValue(buckets: buckets, count: total, sum: Double.random(in: 0...1e4, using: &rng),
-                              created: maybe { $0.timestamp() }, native: native)
+        let buckets =
+            chance(30)
+            ? [Bucket(upperBound: 1, cumulativeCount: 0), Bucket(upperBound: .infinity, cumulativeCount: total)] : []
+        return HistogramValue(
+            buckets: buckets, count: total, sum: Double.random(in: 0...1e4, using: &rng),
+            created: maybe { $0.timestamp() }, native: native)
     }
 
     mutating func summary() -> SummaryValue {
@@ -168,7 +175,8 @@ struct ProtobufFamilyGenerator {
         for _ in 0..<int(0...4) { ranks.insert(pick([0, 0.5, 0.9, 0.99, 0.999, 1, Double(int(0...1000)) / 1000])) }
         return SummaryValue(
             quantiles: ranks.sorted().map { Quantile(quantile: $0, value: anyDouble()) },
-            count: maybe { Double($0.int(0...1_000_000)) }, sum: maybe { $0.anyDouble() }, created: maybe { $0.timestamp() })
+            count: maybe { Double($0.int(0...1_000_000)) }, sum: maybe { $0.anyDouble() },
+            created: maybe { $0.timestamp() })
     }
 
     /// A family of one of the types protobuf carries losslessly.
@@ -186,15 +194,18 @@ struct ProtobufFamilyGenerator {
             let value: MetricValue =
                 switch type {
                 case .counter:
-                    .counter(CounterValue(wild ? anyDouble() : abs(pick([count(), Double.infinity, 0.1])),
-                                          created: maybe { $0.timestamp() }, exemplar: chance(30) ? exemplar() : nil))
+                    .counter(
+                        CounterValue(
+                            wild ? anyDouble() : abs(pick([count(), Double.infinity, 0.1])),
+                            created: maybe { $0.timestamp() }, exemplar: chance(30) ? exemplar() : nil))
                 case .gauge: .gauge(anyDouble())
                 case .untyped: .untyped(anyDouble())
                 case .summary: .summary(summary())
                 default: .histogram(histogram())
                 }
             let timestamp = maybe { $0.pick([0, -1, Int64.max, Int64.min, Int64($0.int(0...Int.max))]) }
-            family.metrics.append(Metric(labels: labels(index: i, avoiding: reserved), value: value, timestampMs: timestamp))
+            family.metrics.append(
+                Metric(labels: labels(index: i, avoiding: reserved), value: value, timestampMs: timestamp))
         }
         return family
     }

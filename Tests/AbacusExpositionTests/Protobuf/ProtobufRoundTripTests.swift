@@ -21,7 +21,11 @@ struct ProtobufRoundTripTests {
     func generatorCoverage() {
         var generator = ProtobufFamilyGenerator(seed: 42)
         var types = Set<MetricType>()
-        var native = 0, floatNative = 0, fractionalCounts = 0, bigCounts = 0, nans = 0
+        var native = 0
+        var floatNative = 0
+        var fractionalCounts = 0
+        var bigCounts = 0
+        var nans = 0
         for index in 0..<300 {
             let family = generator.family(index: index)
             types.insert(family.type)
@@ -107,58 +111,92 @@ struct ProtobufRoundTripTests {
     @Test("presence: absent sum, count, created, help, unit and timestamp stay nil; present zeros stay 0")
     func presence() throws {
         let families = [
-            MetricFamily(name: "s", type: .summary, metrics: [
-                Metric(value: .summary(SummaryValue(quantiles: []))),
-                Metric(labels: [Label("a", "1")], value: .summary(SummaryValue(quantiles: [], count: 0, sum: 0, created: 0)),
-                       timestampMs: 0),
-            ]),
-            MetricFamily(name: "h", type: .histogram, help: "", unit: "", metrics: [
-                Metric(value: .histogram(HistogramValue(buckets: [Bucket(upperBound: .infinity, cumulativeCount: 0)]))),
-                Metric(labels: [Label("a", "1")], value: .histogram(HistogramValue(
-                    buckets: [Bucket(upperBound: .infinity, cumulativeCount: 0)], count: 0, sum: 0, created: 0))),
-            ]),
+            MetricFamily(
+                name: "s", type: .summary,
+                metrics: [
+                    Metric(value: .summary(SummaryValue(quantiles: []))),
+                    Metric(
+                        labels: [Label("a", "1")],
+                        value: .summary(SummaryValue(quantiles: [], count: 0, sum: 0, created: 0)),
+                        timestampMs: 0),
+                ]),
+            MetricFamily(
+                name: "h", type: .histogram, help: "", unit: "",
+                metrics: [
+                    Metric(
+                        value: .histogram(HistogramValue(buckets: [Bucket(upperBound: .infinity, cumulativeCount: 0)]))),
+                    Metric(
+                        labels: [Label("a", "1")],
+                        value: .histogram(
+                            HistogramValue(
+                                buckets: [Bucket(upperBound: .infinity, cumulativeCount: 0)], count: 0, sum: 0,
+                                created: 0))),
+                ]),
         ]
         #expect(try ProtobufDecoder.decode(ProtobufEncoder.encode(families)) == families)
     }
 
     @Test("an empty native histogram stays native; zero_count and zero_count_float keep presence")
     func emptyNative() throws {
-        let family = MetricFamily(name: "n", type: .histogram, metrics: [
-            Metric(value: .histogram(HistogramValue(buckets: [], native: NativeHistogram()))),
-            Metric(labels: [Label("a", "1")], value: .histogram(HistogramValue(
-                buckets: [], native: NativeHistogram(zeroCount: 0, zeroCountFloat: 0)))),
-        ])
+        let family = MetricFamily(
+            name: "n", type: .histogram,
+            metrics: [
+                Metric(value: .histogram(HistogramValue(buckets: [], native: NativeHistogram()))),
+                Metric(
+                    labels: [Label("a", "1")],
+                    value: .histogram(
+                        HistogramValue(
+                            buckets: [], native: NativeHistogram(zeroCount: 0, zeroCountFloat: 0)))),
+            ])
         #expect(try ProtobufDecoder.decode(ProtobufEncoder.encode([family])) == [family])
     }
 
     @Test("info is written as a gauge family <name>_info with value 1 (lossy)")
     func info() throws {
-        let family = MetricFamily(name: "build", type: .info, help: "Build.", metrics: [
-            Metric(labels: [Label("version", "1.2")], value: .info, timestampMs: 5),
-        ])
+        let family = MetricFamily(
+            name: "build", type: .info, help: "Build.",
+            metrics: [
+                Metric(labels: [Label("version", "1.2")], value: .info, timestampMs: 5)
+            ])
         let decoded = try ProtobufDecoder.decode(ProtobufEncoder.encode([family]))
-        #expect(decoded == [MetricFamily(name: "build_info", type: .gauge, help: "Build.", metrics: [
-            Metric(labels: [Label("version", "1.2")], value: .gauge(1), timestampMs: 5),
-        ])])
+        #expect(
+            decoded == [
+                MetricFamily(
+                    name: "build_info", type: .gauge, help: "Build.",
+                    metrics: [
+                        Metric(labels: [Label("version", "1.2")], value: .gauge(1), timestampMs: 5)
+                    ])
+            ])
     }
 
     @Test("a stateset is written as a gauge per state with a label named after the family (lossy)")
     func stateSet() throws {
-        let family = MetricFamily(name: "door", type: .stateSet, metrics: [
-            Metric(labels: [Label("room", "a")], value: .stateSet([State("open", isSet: true), State("shut", isSet: false)])),
-        ])
+        let family = MetricFamily(
+            name: "door", type: .stateSet,
+            metrics: [
+                Metric(
+                    labels: [Label("room", "a")],
+                    value: .stateSet([State("open", isSet: true), State("shut", isSet: false)]))
+            ])
         let decoded = try ProtobufDecoder.decode(ProtobufEncoder.encode([family]))
-        #expect(decoded == [MetricFamily(name: "door", type: .gauge, metrics: [
-            Metric(labels: [Label("room", "a"), Label("door", "open")], value: .gauge(1)),
-            Metric(labels: [Label("room", "a"), Label("door", "shut")], value: .gauge(0)),
-        ])])
+        #expect(
+            decoded == [
+                MetricFamily(
+                    name: "door", type: .gauge,
+                    metrics: [
+                        Metric(labels: [Label("room", "a"), Label("door", "open")], value: .gauge(1)),
+                        Metric(labels: [Label("room", "a"), Label("door", "shut")], value: .gauge(0)),
+                    ])
+            ])
     }
 
     @Test("a summary's count has no float field: fractional counts are truncated (lossy)")
     func summaryCount() throws {
-        let family = MetricFamily(name: "s", type: .summary, metrics: [
-            Metric(value: .summary(SummaryValue(quantiles: [], count: 2.75)))
-        ])
+        let family = MetricFamily(
+            name: "s", type: .summary,
+            metrics: [
+                Metric(value: .summary(SummaryValue(quantiles: [], count: 2.75)))
+            ])
         let decoded = try ProtobufDecoder.decode(ProtobufEncoder.encode([family]))
         #expect(decoded.first?.metrics.first?.value == .summary(SummaryValue(quantiles: [], count: 2)))
     }

@@ -20,7 +20,8 @@ enum TestFiles {
     static func golden(_ relative: String, _ actual: [UInt8]) throws -> [UInt8] {
         let url = url("Golden/" + relative)
         if ProcessInfo.processInfo.environment["ABACUS_UPDATE_GOLDEN"] == "1" {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(actual).write(to: url)
             return actual
         }

@@ -16,19 +16,32 @@ struct TextEncoderTests {
 
     @Test func writesWhatTextCannotExpressTheWayPrometheusDoes() throws {
         let families = [
-            MetricFamily(name: "build", type: .info, help: "Build.", metrics: [
-                Metric(labels: [Label("version", "1.2")], value: .info),
-            ]),
-            MetricFamily(name: "door", type: .stateSet, metrics: [
-                Metric(labels: [Label("room", "a")], value: .stateSet([State("open", isSet: true), State("shut", isSet: false)])),
-            ]),
-            MetricFamily(name: "queue_bytes", type: .gaugeHistogram, unit: "bytes", metrics: [
-                Metric(value: .histogram(HistogramValue(buckets: [Bucket(upperBound: .infinity, cumulativeCount: 4)],
-                                                         count: 4, sum: 10, created: 12))),
-            ]),
-            MetricFamily(name: "jobs_total", type: .counter, metrics: [
-                Metric(value: .counter(CounterValue(3, created: 1_700_000_000, exemplar: SampleFamilies.exemplar))),
-            ]),
+            MetricFamily(
+                name: "build", type: .info, help: "Build.",
+                metrics: [
+                    Metric(labels: [Label("version", "1.2")], value: .info)
+                ]),
+            MetricFamily(
+                name: "door", type: .stateSet,
+                metrics: [
+                    Metric(
+                        labels: [Label("room", "a")],
+                        value: .stateSet([State("open", isSet: true), State("shut", isSet: false)]))
+                ]),
+            MetricFamily(
+                name: "queue_bytes", type: .gaugeHistogram, unit: "bytes",
+                metrics: [
+                    Metric(
+                        value: .histogram(
+                            HistogramValue(
+                                buckets: [Bucket(upperBound: .infinity, cumulativeCount: 4)],
+                                count: 4, sum: 10, created: 12)))
+                ]),
+            MetricFamily(
+                name: "jobs_total", type: .counter,
+                metrics: [
+                    Metric(value: .counter(CounterValue(3, created: 1_700_000_000, exemplar: SampleFamilies.exemplar)))
+                ]),
         ]
         let expected = """
             # HELP build_info Build.

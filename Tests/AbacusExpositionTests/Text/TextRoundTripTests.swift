@@ -11,8 +11,9 @@ struct TextRoundTripTests {
     @Test(arguments: 0..<200)
     func parseOfEncodeIsIdentity(seed: Int) throws {
         var generator = FamilyGenerator(seed: UInt64(seed) &* 0x9E37_79B9 &+ 17)
-        let families = generator.families(count: 1 + seed % 9, types: Self.textTypes, exemplars: false,
-                                          timestamps: seed % 2 == 0, fractionalCounts: seed % 3 == 0)
+        let families = generator.families(
+            count: 1 + seed % 9, types: Self.textTypes, exemplars: false,
+            timestamps: seed % 2 == 0, fractionalCounts: seed % 3 == 0)
         let encoded = TextEncoder.encode(families)
         let parsed = try TextParser.parse(encoded)
         #expect(parsed == families, "\(String(decoding: encoded, as: UTF8.self))")
@@ -24,8 +25,10 @@ struct TextRoundTripTests {
     @Test(arguments: 0..<40)
     func streamingMatchesOneShot(seed: Int) throws {
         var generator = FamilyGenerator(seed: UInt64(seed) + 1000)
-        let encoded = TextEncoder.encode(generator.families(count: 6, types: Self.textTypes, exemplars: false,
-                                                            timestamps: true))
+        let encoded = TextEncoder.encode(
+            generator.families(
+                count: 6, types: Self.textTypes, exemplars: false,
+                timestamps: true))
         let whole = try TextParser.parse(encoded)
         var parser = TextParser()
         var streamed: [MetricFamily] = []
@@ -42,8 +45,9 @@ struct TextRoundTripTests {
     /// Every generated family is valid by the shared rules, so the generator tests what it claims.
     @Test func generatedFamiliesAreValid() throws {
         var generator = FamilyGenerator(seed: 7)
-        let families = generator.families(count: 50, types: Set(MetricType.allCases), exemplars: true, timestamps: true,
-                                          units: true, created: true)
+        let families = generator.families(
+            count: 50, types: Set(MetricType.allCases), exemplars: true, timestamps: true,
+            units: true, created: true)
         try ExpositionValidator.validate(families)
     }
 }
