@@ -130,15 +130,23 @@ struct ProtobufFamilyReader {
                     upperBound: bucket.upperBound, cumulativeCount: count ?? 0,
                     exemplar: bucket.hasExemplar ? try exemplar(bucket.exemplar, context) : nil))
         }
+        let count = ProtobufMapping.count(
+            integer: message.hasSampleCount ? message.sampleCount : nil,
+            float: message.hasSampleCountFloat ? message.sampleCountFloat : nil)
+        let native = try native(message, context)
+        // client_golang (and so Prometheus and the Pushgateway) leaves the +Inf bucket implicit
+        // in protobuf: it holds every observation, so its count is sample_count. Make it
+        // explicit, as expfmt does when it writes text.
+        if let count, buckets.last.map({ $0.upperBound != .infinity }) ?? (native == nil) {
+            buckets.append(Bucket(upperBound: .infinity, cumulativeCount: count))
+        }
         return HistogramValue(
             buckets: buckets,
-            count: ProtobufMapping.count(
-                integer: message.hasSampleCount ? message.sampleCount : nil,
-                float: message.hasSampleCountFloat ? message.sampleCountFloat : nil),
+            count: count,
             sum: message.hasSampleSum ? message.sampleSum : nil,
             created: message.hasCreatedTimestamp
                 ? try seconds(message.createdTimestamp, "\(context): created timestamp") : nil,
-            native: try native(message, context))
+            native: native)
     }
 
     private func native(_ message: Io_Prometheus_Client_Histogram, _ context: String) throws -> NativeHistogram? {
