@@ -71,22 +71,26 @@ public enum NameRules {
         name.utf8.starts(with: [0x5F, 0x5F])
     }
 
+    /// `[a-zA-Z_]`: a byte that may start a label name.
     @inlinable @inline(__always)
     public static func isLabelNameStart(_ b: UInt8) -> Bool {
         let l = b | 0x20
         return (l >= 0x61 && l <= 0x7A) || b == 0x5F
     }
 
+    /// `[a-zA-Z0-9_]`: a byte that may continue a label name.
     @inlinable @inline(__always)
     public static func isLabelNameChar(_ b: UInt8) -> Bool {
         isLabelNameStart(b) || (b >= 0x30 && b <= 0x39)
     }
 
+    /// `[a-zA-Z_:]`: a byte that may start a metric name.
     @inlinable @inline(__always)
     public static func isMetricNameStart(_ b: UInt8) -> Bool {
         isLabelNameStart(b) || b == 0x3A
     }
 
+    /// `[a-zA-Z0-9_:]`: a byte that may continue a metric name.
     @inlinable @inline(__always)
     public static func isMetricNameChar(_ b: UInt8) -> Bool {
         isLabelNameChar(b) || b == 0x3A

@@ -10,10 +10,15 @@
 /// | info | ``info`` |
 /// | stateSet | ``stateSet(_:)`` |
 public enum MetricValue: Sendable, Equatable {
+    /// A counter's value.
     case counter(CounterValue)
+    /// A gauge's value.
     case gauge(Double)
+    /// An untyped (OpenMetrics: unknown) value.
     case untyped(Double)
+    /// A histogram's or gauge histogram's value.
     case histogram(HistogramValue)
+    /// A summary's value.
     case summary(SummaryValue)
     /// An info metric: its labels are the information, its value is always 1.
     case info
@@ -21,6 +26,7 @@ public enum MetricValue: Sendable, Equatable {
     case stateSet([State])
 
     /// Equality that treats two NaNs as equal, so parsed and encoded values compare as users expect.
+    /// Equal when every field is, NaN counting as equal to NaN.
     public static func == (lhs: MetricValue, rhs: MetricValue) -> Bool {
         switch (lhs, rhs) {
         case let (.counter(a), .counter(b)): a == b
@@ -78,6 +84,8 @@ public struct CounterValue: Sendable, Equatable {
         self.exemplar = exemplar
     }
 
+    /// Equal when every field is, NaN counting as equal to NaN.
+
     public static func == (lhs: CounterValue, rhs: CounterValue) -> Bool {
         sameValue(lhs.value, rhs.value) && sameValue(lhs.created, rhs.created) && lhs.exemplar == rhs.exemplar
     }
@@ -112,6 +120,8 @@ public struct HistogramValue: Sendable, Equatable {
         self.native = native
     }
 
+    /// Equal when every field is, NaN counting as equal to NaN.
+
     public static func == (lhs: HistogramValue, rhs: HistogramValue) -> Bool {
         lhs.buckets == rhs.buckets && sameValue(lhs.count, rhs.count) && sameValue(lhs.sum, rhs.sum)
             && sameValue(lhs.created, rhs.created) && lhs.native == rhs.native
@@ -133,6 +143,8 @@ public struct Bucket: Sendable, Equatable {
         self.cumulativeCount = cumulativeCount
         self.exemplar = exemplar
     }
+
+    /// Equal when every field is, NaN counting as equal to NaN.
 
     public static func == (lhs: Bucket, rhs: Bucket) -> Bool {
         sameValue(lhs.upperBound, rhs.upperBound) && sameValue(lhs.cumulativeCount, rhs.cumulativeCount)
@@ -159,6 +171,8 @@ public struct SummaryValue: Sendable, Equatable {
         self.created = created
     }
 
+    /// Equal when every field is, NaN counting as equal to NaN.
+
     public static func == (lhs: SummaryValue, rhs: SummaryValue) -> Bool {
         lhs.quantiles == rhs.quantiles && sameValue(lhs.count, rhs.count) && sameValue(lhs.sum, rhs.sum)
             && sameValue(lhs.created, rhs.created)
@@ -177,6 +191,8 @@ public struct Quantile: Sendable, Equatable {
         self.quantile = quantile
         self.value = value
     }
+
+    /// Equal when every field is, NaN counting as equal to NaN.
 
     public static func == (lhs: Quantile, rhs: Quantile) -> Bool {
         sameValue(lhs.quantile, rhs.quantile) && sameValue(lhs.value, rhs.value)
@@ -199,6 +215,8 @@ public struct Exemplar: Sendable, Equatable {
         self.timestamp = timestamp
     }
 
+    /// Equal when every field is, NaN counting as equal to NaN.
+
     public static func == (lhs: Exemplar, rhs: Exemplar) -> Bool {
         lhs.labels == rhs.labels && sameValue(lhs.value, rhs.value) && sameValue(lhs.timestamp, rhs.timestamp)
     }
@@ -208,27 +226,36 @@ public struct Exemplar: Sendable, Equatable {
 public struct NativeHistogram: Sendable, Equatable {
     /// A span of consecutive buckets: an offset from the previous span's end and a length.
     public struct Span: Sendable, Hashable {
+        /// Buckets skipped since the previous span (or from index 0 for the first span).
         public var offset: Int32
+        /// Consecutive buckets in this span.
         public var length: UInt32
+        /// Creates a span.
         public init(offset: Int32, length: UInt32) {
             self.offset = offset
             self.length = length
         }
     }
 
+    /// Resolution: bucket boundaries grow by 2^(2^-schema).
     public var schema: Int32
+    /// Observations with an absolute value up to this go to the zero bucket.
     public var zeroThreshold: Double
     /// The zero bucket count (integer form).
     public var zeroCount: UInt64?
     /// The zero bucket count (float form, for float histograms).
     public var zeroCountFloat: Double?
+    /// Spans of the negative buckets.
     public var negativeSpans: [Span]
     /// Integer histograms: deltas between consecutive bucket counts.
     public var negativeDeltas: [Int64]
     /// Float histograms: absolute bucket counts.
     public var negativeCounts: [Double]
+    /// Spans of the positive buckets.
     public var positiveSpans: [Span]
+    /// Integer histograms: deltas between consecutive positive bucket counts.
     public var positiveDeltas: [Int64]
+    /// Float histograms: absolute positive bucket counts.
     public var positiveCounts: [Double]
     /// Exemplars of the native histogram.
     public var exemplars: [Exemplar]
@@ -252,6 +279,8 @@ public struct NativeHistogram: Sendable, Equatable {
         self.positiveCounts = positiveCounts
         self.exemplars = exemplars
     }
+
+    /// Equal when every field is, NaN counting as equal to NaN.
 
     public static func == (lhs: NativeHistogram, rhs: NativeHistogram) -> Bool {
         lhs.schema == rhs.schema && sameValue(lhs.zeroThreshold, rhs.zeroThreshold) && lhs.zeroCount == rhs.zeroCount
