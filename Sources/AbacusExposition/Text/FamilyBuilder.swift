@@ -16,8 +16,12 @@ struct FamilyBuilder: Sendable {
     var partials: [Partial] = []
     /// The line of each metric's first sample, for error messages.
     var metricLines: [Int] = []
-    var seriesIndex: [[UInt8]: Int] = [:]
-    var lastKey: [UInt8] = []
+    /// Label keys of the partial series, back to back (`keyEnds[i]` ends series `i`'s key), found
+    /// by a 64-bit FNV-1a hash chained through `nextWithSameHash`: no allocation per series.
+    var keyBytes: [UInt8] = []
+    var keyEnds: [Int] = []
+    var firstWithHash: [UInt64: Int] = [:]
+    var nextWithSameHash: [Int] = []
     var lastIndex = -1
 
     struct Partial: Sendable {
@@ -50,9 +54,9 @@ struct FamilyBuilder: Sendable {
             nameBytes.withUnsafeBufferPointer({ bytesEqual(UnsafeBufferPointer(rebasing: sample[0..<n]), $0) })
         else { return nil }
         let suffix = UnsafeBufferPointer(rebasing: sample[n...])
-        if suffix.elementsEqual("_sum".utf8) { return .sum }
-        if suffix.elementsEqual("_count".utf8) { return .count }
-        if type == .histogram, suffix.elementsEqual("_bucket".utf8) { return .bucket }
+        if bytesEqual(suffix, "_sum") { return .sum }
+        if bytesEqual(suffix, "_count") { return .count }
+        if type == .histogram, bytesEqual(suffix, "_bucket") { return .bucket }
         return nil
     }
 
@@ -61,21 +65,37 @@ struct FamilyBuilder: Sendable {
     }
 
     /// The index of the partial series with this label key, created with `makeLabels` if new.
+    /// Consecutive lines of one series (the usual order) cost one `memcmp`.
     mutating func partialIndex(key: [UInt8], line: Int, timestampMs: Int64?, makeLabels: () -> [Label]) -> Int {
-        if lastIndex >= 0, key == lastKey { return lastIndex }
-        let index: Int
-        if let found = seriesIndex[key] {
-            index = found
-        } else {
-            index = partials.count
+        key.withUnsafeBufferPointer { key in
+            if lastIndex >= 0, keyEquals(lastIndex, key) { return lastIndex }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            var candidate = firstWithHash[hash] ?? -1
+            while candidate >= 0 {
+                if keyEquals(candidate, key) {
+                    lastIndex = candidate
+                    return candidate
+                }
+                candidate = nextWithSameHash[candidate]
+            }
+            let index = partials.count
             partials.append(Partial(labels: makeLabels(), timestampMs: timestampMs))
             metricLines.append(line)
-            seriesIndex[key] = index
+            keyBytes.append(contentsOf: key)
+            keyEnds.append(keyBytes.count)
+            nextWithSameHash.append(firstWithHash[hash] ?? -1)
+            firstWithHash[hash] = index
+            lastIndex = index
+            return index
         }
-        lastKey.removeAll(keepingCapacity: true)
-        lastKey.append(contentsOf: key)  // a copy of the bytes, so the caller's scratch stays unshared
-        lastIndex = index
-        return index
+    }
+
+    func keyEquals(_ index: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = index == 0 ? 0 : keyEnds[index - 1]
+        return keyBytes.withUnsafeBufferPointer {
+            bytesEqual(UnsafeBufferPointer(rebasing: $0[start..<keyEnds[index]]), key)
+        }
     }
 
     /// The finished family.

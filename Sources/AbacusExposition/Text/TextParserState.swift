@@ -197,7 +197,8 @@ struct TextParserState: Sendable {
         current = nil
         seen[builder.name] = builder.type
         let family = builder.build()
-        let found = ExpositionValidator.findProblems(in: family, stopAtFirst: !collectProblems)
+        // Label names were checked (valid, not reserved, unique) as each line was read.
+        let found = ExpositionValidator.findProblems(in: family, stopAtFirst: !collectProblems, labelNamesChecked: true)
         for problem in found {
             let line = problem.metricIndex.map { builder.metricLines[$0] } ?? builder.firstLine
             let error = ExpositionError(line: line, problem.message)
@@ -213,6 +214,12 @@ func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>
     guard a.count == b.count else { return false }
     guard a.count > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return true }
     return memcmp(pa, pb, a.count) == 0
+}
+
+/// Byte equality with a static string, by `memcmp`.
+@inline(__always)
+func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: StaticString) -> Bool {
+    bytesEqual(a, UnsafeBufferPointer(start: b.utf8Start, count: b.utf8CodeUnitCount))
 }
 
 @inline(__always)

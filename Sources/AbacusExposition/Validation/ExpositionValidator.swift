@@ -26,7 +26,12 @@ public enum ExpositionValidator {
         var message: String
     }
 
-    static func findProblems(in family: MetricFamily, stopAtFirst: Bool = false) -> [Problem] {
+    /// Every problem of `family`. `labelNamesChecked` skips the label-name rules (valid, not
+    /// reserved, unique, no `le` on a histogram or `quantile` on a summary) for a parser that has
+    /// already enforced them line by line.
+    static func findProblems(in family: MetricFamily, stopAtFirst: Bool = false, labelNamesChecked: Bool = false)
+        -> [Problem]
+    {
         var problems: [Problem] = []
         let name = family.name
         if !NameRules.isValidMetricName(name) {
@@ -47,7 +52,7 @@ public enum ExpositionValidator {
         fingerprints.reserveCapacity(metrics.count)
         for index in metrics.indices {
             let before = problems.count
-            check(metrics[index], of: family, into: &problems, index: index)
+            check(metrics[index], of: family, into: &problems, index: index, labelNamesChecked: labelNamesChecked)
             if problems.count == before {
                 fingerprints.append((fingerprint(metrics[index].labels), index))
                 checked += 1
@@ -55,31 +60,30 @@ public enum ExpositionValidator {
                 return problems
             }
         }
-        // Duplicate series: sort the fingerprints, compare equal neighbours label by label.
+        // Duplicate series: a dictionary of fingerprints; equal fingerprints are compared label
+        // by label (the chain keeps every metric with the same fingerprint).
         if checked > 1 {
-            fingerprints.sort { $0.print != $1.print ? $0.print < $1.print : $0.index < $1.index }
-            var duplicates: [Int] = []
-            var runStart = 0
-            for i in 1...fingerprints.count {
-                if i < fingerprints.count && fingerprints[i].print == fingerprints[runStart].print { continue }
-                if i - runStart > 1 {
-                    for j in (runStart + 1)..<i {
-                        let candidate = metrics[fingerprints[j].index].labels
-                        if (runStart..<j).contains(where: {
-                            sameLabelSet(metrics[fingerprints[$0].index].labels, candidate)
-                        }) {
-                            duplicates.append(fingerprints[j].index)
-                        }
+            var firstWithPrint: [UInt64: Int] = Dictionary(minimumCapacity: checked)
+            var nextWithSamePrint = [Int](repeating: -1, count: metrics.count)
+            for (print, index) in fingerprints {
+                var candidate = firstWithPrint[print] ?? -1
+                var duplicate = false
+                while candidate >= 0 {
+                    if sameLabelSet(metrics[candidate].labels, metrics[index].labels) {
+                        duplicate = true
+                        break
                     }
+                    candidate = nextWithSamePrint[candidate]
                 }
-                runStart = i
-            }
-            for index in duplicates.sorted() {
-                problems.append(
-                    Problem(
-                        metricIndex: index,
-                        message: "duplicate series \(name)\(render(metrics[index].labels))"))
-                if stopAtFirst { return problems }
+                if duplicate {
+                    problems.append(
+                        Problem(metricIndex: index, message: "duplicate series \(name)\(render(metrics[index].labels))")
+                    )
+                    if stopAtFirst { return problems }
+                } else {
+                    nextWithSamePrint[index] = firstWithPrint[print] ?? -1
+                    firstWithPrint[print] = index
+                }
             }
         }
         return problems
@@ -113,7 +117,10 @@ public enum ExpositionValidator {
         return true
     }
 
-    static func check(_ metric: Metric, of family: MetricFamily, into problems: inout [Problem], index: Int) {
+    static func check(
+        _ metric: Metric, of family: MetricFamily, into problems: inout [Problem], index: Int,
+        labelNamesChecked: Bool = false
+    ) {
         // The series' name is rendered only when there is something to report.
         let series = LazySeriesName(family: family.name, labels: metric.labels)
         func fail(_ message: String) { problems.append(Problem(metricIndex: index, message: message)) }
@@ -125,20 +132,23 @@ public enum ExpositionValidator {
         var hasLe = false
         var hasQuantile = false
         var hasFamilyName = false
-        for (i, label) in labels.enumerated() {
-            if !NameRules.isValidLabelName(label.name) {
-                fail("invalid label name \"\(label.name)\" in \(series)")
-            } else if NameRules.isReservedLabelName(label.name) {
-                fail("label name \(label.name) in \(series) is reserved (names starting with __ are for Prometheus)")
-            } else if longSetNames != nil
-                ? !longSetNames!.insert(label.name).inserted
-                : labels[..<i].contains(where: { $0.name == label.name })
-            {
-                fail("duplicate label name \(label.name) in \(series)")
+        if !labelNamesChecked {
+            for (i, label) in labels.enumerated() {
+                if !NameRules.isValidLabelName(label.name) {
+                    fail("invalid label name \"\(label.name)\" in \(series)")
+                } else if NameRules.isReservedLabelName(label.name) {
+                    fail(
+                        "label name \(label.name) in \(series) is reserved (names starting with __ are for Prometheus)")
+                } else if longSetNames != nil
+                    ? !longSetNames!.insert(label.name).inserted
+                    : labels[..<i].contains(where: { $0.name == label.name })
+                {
+                    fail("duplicate label name \(label.name) in \(series)")
+                }
+                hasLe = hasLe || label.name == "le"
+                hasQuantile = hasQuantile || label.name == "quantile"
+                hasFamilyName = hasFamilyName || label.name == family.name
             }
-            hasLe = hasLe || label.name == "le"
-            hasQuantile = hasQuantile || label.name == "quantile"
-            hasFamilyName = hasFamilyName || label.name == family.name
         }
         switch (family.type, metric.value) {
         case (.counter, .counter(let counter)):
