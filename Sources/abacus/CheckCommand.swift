@@ -13,9 +13,12 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Lint a metrics exposition (text 0.0.4, OpenMetrics or protobuf), or convert it.",
         discussion: """
-            Reports every problem on its own line as `line N: message`, parse errors and broken \
-            Prometheus rules first, then style findings like `promtool check metrics` makes. \
-            Exits 0 when there is nothing to report, 1 otherwise.
+            Reports each problem on its own line as `line N: message`: parse errors and broken \
+            Prometheus rules first (duplicate series, families split apart, invalid histograms \
+            and summaries, ...), then the style findings `promtool check metrics` makes. In text \
+            0.0.4 every problem is reported, parsing resuming on the next line; in OpenMetrics \
+            and protobuf, the first error. Exit status: 0 when there is nothing to report, 1 when \
+            there is, 2 when the input cannot be read.
 
             With --convert, writes the exposition in another format to standard output instead \
             (exit 1, and nothing written, when the input is invalid).
