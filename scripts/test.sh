@@ -45,14 +45,29 @@ lint() {
 run_stage "lint" lint
 
 section "3/4 swift test"
-run_stage "swift test" swift test
+test_log=$(mktemp)
+swift_test() {
+    swift test 2>&1 | tee "$test_log"
+    return "${PIPESTATUS[0]}"
+}
+run_stage "swift test" swift_test
+# XCTest prints "Executed 0 tests" (every test here is Swift Testing); state the real count plainly.
+tests_run=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .*/\1/p' "$test_log" | tail -1)
+tests_failed=$(grep -c '^✘ Test .* failed after' "$test_log" || true)
+rm -f "$test_log"
 
 section "4/4 fuzz smoke run"
 run_stage "fuzz" scripts/fuzz.sh all "${FUZZ_SECONDS:-20}"
 
 section "summary"
 if [ "${#failed[@]}" -gt 0 ]; then
+    if [ -n "${tests_run:-}" ]; then
+        echo "swift-testing: $((tests_run - tests_failed)) passed, $tests_failed failed"
+    fi
     echo "FAILED stages: ${failed[*]}"
     exit 1
 fi
 echo "all stages passed"
+if [ -n "${tests_run:-}" ]; then
+    echo "swift-testing: $((tests_run - tests_failed)) passed, $tests_failed failed"
+fi
