@@ -2,24 +2,9 @@ import Testing
 
 @testable import AbacusExposition
 
-/// SplitMix64: a small, seeded generator, so failures reproduce.
-struct JSONOpsRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Generates valid ops messages, with awkward strings and numbers.
 struct JSONOpsMessageGenerator {
-    var rng: JSONOpsRandom
+    var rng: SplitMix64
 
     mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
 
@@ -144,7 +129,7 @@ struct JSONOpsRoundTripTests {
 
     @Test("decode(encode(m)) == m for generated messages", arguments: [1, 2, 3, 4] as [UInt64])
     func roundTrip(seed: UInt64) throws {
-        var generator = JSONOpsMessageGenerator(rng: JSONOpsRandom(seed: seed))
+        var generator = JSONOpsMessageGenerator(rng: SplitMix64(seed: seed))
         var stream: [UInt8] = []
         var messages: [OpsMessage] = []
         for _ in 0..<500 {
@@ -161,7 +146,7 @@ struct JSONOpsRoundTripTests {
         // The same messages through the framer, as one stream in random-sized reads.
         var framer = OpsFramer()
         var framed: [OpsMessage] = []
-        var rng = JSONOpsRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var offset = 0
         while offset < stream.count {
             let size = Int.random(in: 1...300, using: &rng)
@@ -175,7 +160,7 @@ struct JSONOpsRoundTripTests {
 
     @Test("numbers keep their exact value through encoding", arguments: [1, 2] as [UInt64])
     func numberRoundTrip(seed: UInt64) throws {
-        var rng = JSONOpsRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for _ in 0..<5000 {
             var value: Double
             repeat { value = Double(bitPattern: rng.next()) } while !value.isFinite

@@ -73,7 +73,7 @@ struct NumberFormattingTests {
     /// Property: every double formats to the shortest digits that read back as itself — the same
     /// digits the standard library's shortest printer finds.
     @Test func roundTripsAndIsShortest() {
-        var rng = NumbersRNG(seed: 0xABAC05)
+        var rng = SplitMix64(seed: 0xABAC05)
         for i in 0..<200_000 {
             let value: Double
             switch i % 4 {
@@ -94,15 +94,3 @@ struct NumberFormattingTests {
     }
 }
 
-/// A small, fast, seedable random number generator for property tests.
-private struct NumbersRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -20,19 +20,15 @@ import AbacusExposition
 ///   Text 0.0.4 should pass `types` without `gaugeHistogram`, `info` and `stateSet` and leave
 ///   `exemplars`, `units` and `created` off; OpenMetrics needs `fractionalCounts: false`.
 struct FamilyGenerator {
-    private var state: UInt64
+    private var rng: SplitMix64
 
     init(seed: UInt64) {
-        state = seed
+        rng = SplitMix64(seed: seed)
     }
 
-    /// SplitMix64.
+    /// The next 64 random bits.
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        rng.next()
     }
 
     /// A uniform integer in `range`.
