@@ -167,6 +167,9 @@ struct OpenMetricsLexer {
     /// Lexes `{name="value",…}` starting at the `{`; returns the index after the `}`.
     func lexLabels(from start: Int, _ end: Int, into labels: inout [RawLabel]) throws -> Int {
         var i = start + 1
+        // Real label sets are short and scanned for duplicate names; past 32 labels (hostile
+        // input) the names go into a hash set, so the cost stays linear.
+        var longSetNames: Set<[UInt8]>?
         if i < end, input[i] == UInt8(ascii: "}") { return i + 1 }
         while true {
             let nameStart = i
@@ -212,8 +215,17 @@ struct OpenMetricsLexer {
                 }
             }
             let name = bytes(nameStart, nameEnd)
-            for other in labels where bytes(other.nameStart, other.nameEnd).elementsEqual(name) {
-                throw error("duplicate label name \(text(nameStart, nameEnd))")
+            if labels.count < 32 {
+                for other in labels where bytes(other.nameStart, other.nameEnd).elementsEqual(name) {
+                    throw error("duplicate label name \(text(nameStart, nameEnd))")
+                }
+            } else {
+                if longSetNames == nil {
+                    longSetNames = Set(labels.map { Array(bytes($0.nameStart, $0.nameEnd)) })
+                }
+                if !longSetNames!.insert(Array(name)).inserted {
+                    throw error("duplicate label name \(text(nameStart, nameEnd))")
+                }
             }
             labels.append(
                 RawLabel(

@@ -60,7 +60,12 @@ extension OpenMetricsPoint {
                 throw lexer.error(
                     "quantile \(lexer.text(special?.valueStart ?? 0, special?.valueEnd ?? 0)) is not between 0 and 1")
             }
-            if quantiles.contains(where: { $0.quantile == q }) { throw duplicate() }
+            if quantiles.count < 32 {
+                if quantiles.contains(where: { $0.quantile == q }) { throw duplicate() }
+            } else {
+                if longQuantileRanks == nil { longQuantileRanks = Set(quantiles.map(\.quantile)) }
+                if !longQuantileRanks!.insert(q).inserted { throw duplicate() }
+            }
             if v < 0 {
                 throw lexer.error(
                     "quantile value \(describe(sampleName())) is negative (\(NumberFormatting.string(v)))")
@@ -81,7 +86,14 @@ extension OpenMetricsPoint {
                     "stateset sample \(describe(sampleName())) for state \"\(state)\" must be 0 or 1, not \(NumberFormatting.string(v))"
                 )
             }
-            if states.contains(where: { $0.name == state }) {
+            let repeated: Bool
+            if states.count < 32 {
+                repeated = states.contains(where: { $0.name == state })
+            } else {
+                if longStateNames == nil { longStateNames = Set(states.map(\.name)) }
+                repeated = !longStateNames!.insert(state).inserted
+            }
+            if repeated {
                 throw lexer.error("state \"\(state)\" of \(describe(sampleName())) appears twice")
             }
             states.append(State(state, isSet: v == 1))

@@ -20,6 +20,10 @@ struct OpenMetricsPoint {
     var quantiles: [Quantile] = []
     var sawInfo = false
     var states: [State] = []
+    /// Quantile ranks and state names seen, kept once a point has more than 32 of them
+    /// (hostile input only), so duplicate checks stay linear.
+    var longQuantileRanks: Set<Double>?
+    var longStateNames: Set<String>?
 
     init(labels: [Label], key: [Label], raw: [RawLabel], timestampMs: Int64?, line: Int) {
         self.labels = labels
