@@ -28,12 +28,19 @@ public enum Exposition {
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x20 { end -= 1 }
         if end >= 5, bytes[(end - 5)..<end].elementsEqual("# EOF".utf8) { return .openMetrics }
-        let head = bytes.prefix(4096)
+        var head = bytes.prefix(4096)
         for byte in head where byte < 0x20 && byte != 0x0A && byte != 0x09 && byte != 0x0D { return .protobuf }
-        // A protobuf message can be made of printable bytes only in theory; text must decode as UTF-8.
-        if String(validating: head.count < bytes.count ? Array(head.dropLast(4)) : Array(head), as: UTF8.self) == nil {
-            return .protobuf
+        if head.count < bytes.count {
+            // Do not cut a UTF-8 sequence at the 4 KiB boundary: back up to a character start.
+            var trimmed = 0
+            while trimmed < 3, let last = head.last, last & 0xC0 == 0x80 {
+                head = head.dropLast()
+                trimmed += 1
+            }
+            if let last = head.last, last >= 0xC0 { head = head.dropLast() }
         }
+        // A protobuf message can be made of printable bytes only in theory; text must be UTF-8.
+        if String(validating: head, as: UTF8.self) == nil { return .protobuf }
         return .text
     }
 

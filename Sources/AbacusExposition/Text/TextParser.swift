@@ -19,6 +19,8 @@ public struct TextParser: Sendable {
     /// The unfinished last line of the input fed so far.
     var pending: [UInt8] = []
     var finished = false
+    /// The error that stopped the parser: once it has thrown, it throws the same error again.
+    var failure: ExpositionError?
 
     /// Creates a parser.
     public init() {}
@@ -56,8 +58,19 @@ public struct TextParser: Sendable {
         return (state.take(), problems)
     }
 
-    /// Parses the next chunk of input and returns the families it completed.
+    /// Parses the next chunk of input and returns the families it completed. After it has thrown,
+    /// the parser rethrows that error on every call.
     public mutating func feed(_ bytes: some Collection<UInt8>) throws -> [MetricFamily] {
+        do {
+            return try feedChunk(bytes)
+        } catch let error as ExpositionError {
+            failure = failure ?? error
+            throw error
+        }
+    }
+
+    mutating func feedChunk(_ bytes: some Collection<UInt8>) throws -> [MetricFamily] {
+        if let failure { throw failure }
         if finished { throw ExpositionError("input fed after finish()") }
         if !pending.isEmpty {
             // Complete the pending line first.
@@ -93,12 +106,18 @@ public struct TextParser: Sendable {
 
     /// Ends the input: checks the last line feed and returns the last family.
     public mutating func finish() throws -> [MetricFamily] {
+        if let failure { throw failure }
         if finished { return [] }
         finished = true
-        if !pending.isEmpty {
-            try state.fail(line: state.lineNumber + 1, "the last line does not end with a line feed (\\n)")
+        do {
+            if !pending.isEmpty {
+                try state.fail(line: state.lineNumber + 1, "the last line does not end with a line feed (\\n)")
+            }
+            try state.completeFamily()
+        } catch let error as ExpositionError {
+            failure = error
+            throw error
         }
-        try state.completeFamily()
         return state.take()
     }
 }

@@ -213,3 +213,24 @@ struct ExpositionFacadeTests {
             ])
     }
 }
+
+@Suite("Format detection at the 4 KiB boundary")
+struct FormatDetectionBoundaryTests {
+    @Test(arguments: 4090...4097)
+    func multibyteCharacterAcrossTheBoundaryIsStillText(prefix: Int) {
+        // A label value of "x"s then "日" (3 bytes) placed so it straddles byte 4096.
+        let line = "a{v=\"" + String(repeating: "x", count: prefix - 5) + "日日\"} 1\n"
+        #expect(Exposition.detectFormat(Array((line + line).utf8)) == .text)
+    }
+}
+
+@Suite("Text parser after an error")
+struct TextParserAfterErrorTests {
+    @Test func keepsThrowingTheFirstError() throws {
+        var parser = TextParser()
+        let first = ExpositionError(line: 1, "invalid value \"x\" for a (expected a float, +Inf, -Inf or NaN)")
+        #expect(throws: first) { try parser.feed(Array("a x\n".utf8)) }
+        #expect(throws: first) { try parser.feed(Array("b 1\n".utf8)) }
+        #expect(throws: first) { try parser.finish() }
+    }
+}
