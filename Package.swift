@@ -37,6 +37,8 @@ let package = Package(
         .testTarget(
             name: "AbacusExpositionTests",
             dependencies: ["AbacusExposition"],
+            // Read from the source tree by path (TestFiles), so they can be regenerated in place.
+            exclude: ["Golden", "Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(
