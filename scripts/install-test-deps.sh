@@ -4,10 +4,11 @@
 #
 #   Debian: prometheus (gives promtool), prometheus-pushgateway, protobuf-compiler, curl,
 #           netcat-openbsd, socat
-#   PyPI:   prometheus-client, into the `python3` on PATH
+#   PyPI:   prometheus-client (pinned: the interop tests and fixtures know 0.26.0's behaviour),
+#           into the `python3` on PATH
 #
 # Idempotent and fast when everything is present: apt-get runs (with one `apt-get update`) only
-# when a package is missing, pip only when `import prometheus_client` fails.
+# when a package is missing, pip only when prometheus-client is missing or another version.
 # As a non-root user it installs nothing and only reports what is missing.
 set -euo pipefail
 
@@ -40,9 +41,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if command -v python3 >/dev/null 2>&1; then
-    if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
-        echo "install-test-deps: pip install prometheus-client into $(command -v python3)"
-        python3 -m pip install --quiet --disable-pip-version-check prometheus-client
+    wanted=0.26.0
+    have=$(python3 -c 'import importlib.metadata as m; print(m.version("prometheus-client"))' 2>/dev/null || true)
+    if [ "$have" != "$wanted" ]; then
+        echo "install-test-deps: pip install prometheus-client==$wanted into $(command -v python3) (found: ${have:-none})"
+        python3 -m pip install --quiet --disable-pip-version-check "prometheus-client==$wanted"
         # pyenv needs its shims refreshed only for new executables; a library needs nothing.
     fi
 else
