@@ -105,12 +105,7 @@ TMP=$(mktemp -d -t gateway-bench.XXXXXX)
 STARTED_PID=""
 cleanup() {
   local rc=$?
-  if [[ -n $STARTED_PID ]] && kill -0 "$STARTED_PID" 2>/dev/null; then
-    kill "$STARTED_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$STARTED_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$STARTED_PID" 2>/dev/null || true
-    wait "$STARTED_PID" 2>/dev/null || true
-  fi
+  stop_started
   rm -rf "$TMP"
   exit $rc
 }
@@ -131,9 +126,19 @@ wait_ready() {  # $1 = base URL; up to 15 s
   return 1
 }
 
-if [[ $TARGET == pushgateway ]]; then
-  SERVER_NAME=$(prometheus-pushgateway --version 2>&1 | head -1 | sed 's/ *(.*//')
-  started=0
+stop_started() {
+  if [[ -n $STARTED_PID ]] && kill -0 "$STARTED_PID" 2>/dev/null; then
+    kill "$STARTED_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$STARTED_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$STARTED_PID" 2>/dev/null || true
+  fi
+  [[ -z $STARTED_PID ]] || wait "$STARTED_PID" 2>/dev/null || true
+  STARTED_PID=""
+}
+start_pushgateway() {  # fresh process, empty persistence file, new free port
+  local attempt
+  stop_started
+  rm -f "$TMP/pushgateway.data"
   for attempt in 1 2 3; do  # a free port can be taken between probe and bind: retry
     PORT=$(free_port)
     BASE="http://127.0.0.1:$PORT"
@@ -141,13 +146,18 @@ if [[ $TARGET == pushgateway ]]; then
       --web.listen-address="127.0.0.1:$PORT" \
       --persistence.file="$TMP/pushgateway.data" \
       --web.enable-admin-api \
-      --log.level=warn >"$TMP/server.log" 2>&1 &
+      --log.level=warn >>"$TMP/server.log" 2>&1 &
     STARTED_PID=$!
-    if wait_ready "$BASE"; then started=1; break; fi
-    kill "$STARTED_PID" 2>/dev/null || true; wait "$STARTED_PID" 2>/dev/null || true; STARTED_PID=""
+    if wait_ready "$BASE"; then SERVER_PID=$STARTED_PID; return 0; fi
+    stop_started
   done
-  (( started )) || { cat "$TMP/server.log" >&2 || true; die "prometheus-pushgateway did not become ready"; }
-  SERVER_PID=$STARTED_PID
+  cat "$TMP/server.log" >&2 || true
+  die "prometheus-pushgateway did not become ready"
+}
+
+if [[ $TARGET == pushgateway ]]; then
+  SERVER_NAME=$(prometheus-pushgateway --version 2>&1 | head -1 | sed 's/ *(.*//')
+  start_pushgateway
 else
   [[ $TARGET =~ ^http://(127\.0\.0\.1|localhost|\[::1\]):([0-9]+)(/.*)?$ ]] \
     || die "TARGET must be pushgateway, abacus or http://127.0.0.1:PORT[/prefix] (loopback only)"
@@ -177,7 +187,8 @@ cpu_noise() {  # processes other than ours using > 5% CPU over the last 0.5 s, f
   top -b -n 2 -d 0.5 -w 200 2>/dev/null | awk '
     /^top -/ { f++ }
     f == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 5 && $12 !~ /^(wrk|top|prometheus-pus|python3|curl)$/ {
-      printf "%s%s %s%%", sep, $12, $9; sep = ", "; if (++n == 3) exit }' || true
+      printf "%s%s %s%%", sep, $12, $9; sep = ", "; if (++n == 3) exit }
+    END { if (n == 0) printf "no other process > 5%% CPU" }' || true
 }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -224,9 +235,17 @@ BENCH_SERIES_EMPTY=$(( KEYS * 100 ))
 
 # ---------------------------------------------------------------- 2. populated store
 if (( ! SKIP_POPULATED )); then
-  R[wipe]=$(wipe_bench_groups)
-  sleep 2
-  R[rss_before]=$(rss_kib)
+  if [[ $TARGET == pushgateway ]]; then
+    # A fresh process: a Go heap keeps the first run's garbage, which would hide what the
+    # stored series cost. (URL targets: bench groups are wiped and the fresh RSS is the base.)
+    start_pushgateway
+    R[wipe]="restarted (pid $SERVER_PID)"
+    R[rss_before]=$(rss_kib)
+  else
+    R[wipe]=$(wipe_bench_groups)
+    R[rss_before]=${R[rss_fresh]}
+  fi
+  echo "before population: ${R[wipe]}, RSS ${R[rss_before]} KiB" >&2
   echo "populating $GROUPS_N groups x 10 series (limit ${POP_LIMIT}s, $POP_CONC connections) ..." >&2
   R[pop_noise]="load $(loadavg); $(cpu_noise)"
   "$PY" "$HERE/populate.py" --url "$BASE" --groups "$GROUPS_N" --limit "$POP_LIMIT" \
@@ -254,7 +273,7 @@ for k in ("acked", "failed", "seconds", "rate", "final_p50_s", "hit_limit", "fir
     times+=("$t"); R[scrape_bytes]=$bytes
     echo "  scrape $s: ${t} s, $bytes bytes" >&2
   done
-  R[scrape_median]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  R[scrape_median]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}')
   R[scrape_all]=$(IFS=/; echo "${times[*]}")
   R[scrape_samples]=$(grep -vc '^#' "$TMP/scrape.txt" || true)
   R[scrape_gz]=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{time_total} %{size_download}' \
@@ -283,8 +302,10 @@ R[rss_end]=$(rss_kib); R[hwm_end]=$(hwm_kib)
       per=$(( delta / pop_series ))
       tot=$(( ${R[rss_after]} * 1024 / pop_series ))
       heap=""
-      [[ -n ${R[go_heap_inuse]} ]] && heap="; Go heap in use after the scrapes ${R[go_heap_inuse]} B = $(( ${R[go_heap_inuse]} / pop_series )) B/series"
-      echo "| memory per stored series | **$per B** (RSS delta $(( delta / 1024 / 1024 )) MiB / $pop_series series) | RSS fresh ${R[rss_fresh]} KiB, before population ${R[rss_before]} KiB, after ${R[rss_after]} KiB ($tot B/series total), end ${R[rss_end]} KiB, peak ${R[hwm_end]} KiB$heap |"
+      if [[ -n ${R[go_heap_inuse]} ]] && (( ${R[scrape_samples]:-0} > 0 )); then
+        heap="; Go heap in use after the scrapes $(( ${R[go_heap_inuse]} / 1024 / 1024 )) MiB = $(( ${R[go_heap_inuse]} / ${R[scrape_samples]} )) B per exposed sample"
+      fi
+      echo "| memory per stored series | **$per B** (RSS delta $(( delta / 1024 / 1024 )) MiB / $pop_series series) | RSS fresh ${R[rss_fresh]} KiB, before population ${R[rss_before]} KiB (${R[wipe]}), after ${R[rss_after]} KiB ($tot B/series total), end ${R[rss_end]} KiB, peak ${R[hwm_end]} KiB$heap |"
     else
       echo "| memory per stored series | n/a | no server PID (pass --pid) |"
     fi
