@@ -29,6 +29,20 @@ struct FamilyBuilder: Sendable {
         var timestampMs: Int64?
         var histogram = HistogramValue(buckets: [])
         var summary = SummaryValue(quantiles: [])
+
+        /// Sets the histogram's or summary's `_sum` or `_count`; returns whether it was set already.
+        mutating func set(isSum: Bool, _ value: Double, histogram isHistogram: Bool) -> Bool {
+            func assign(_ slot: inout Double?) -> Bool {
+                defer { slot = value }
+                return slot != nil
+            }
+            switch (isHistogram, isSum) {
+            case (true, true): return assign(&histogram.sum)
+            case (true, false): return assign(&histogram.count)
+            case (false, true): return assign(&summary.sum)
+            case (false, false): return assign(&summary.count)
+            }
+        }
     }
 
     init(name: String, line: Int) {

@@ -220,26 +220,8 @@ extension TextParserState {
                 try fail("\(text(b, name)) must not have a label named \(reserved)")
             }
             let index = try series(b, skipping: nil, timestamp: timestamp)
-            let isSum = role! == .sum
-            let already: Bool
-            if current!.type == .histogram {
-                already =
-                    isSum
-                    ? current!.partials[index].histogram.sum != nil : current!.partials[index].histogram.count != nil
-                if isSum {
-                    current!.partials[index].histogram.sum = value
-                } else {
-                    current!.partials[index].histogram.count = value
-                }
-            } else {
-                already =
-                    isSum ? current!.partials[index].summary.sum != nil : current!.partials[index].summary.count != nil
-                if isSum {
-                    current!.partials[index].summary.sum = value
-                } else {
-                    current!.partials[index].summary.count = value
-                }
-            }
+            let isHistogram = current!.type == .histogram
+            let already = current!.partials[index].set(isSum: role! == .sum, value, histogram: isHistogram)
             if already {
                 try fail(
                     "duplicate series \(text(b, name))\(ExpositionValidator.render(current!.partials[index].labels))")
