@@ -267,12 +267,8 @@ struct JSONCursor {
         for _ in 0..<4 {
             guard index < end else { throw truncated() }
             let b = base[index]
-            let digit: UInt8
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = b &- UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = b &- UInt8(ascii: "a") &+ 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = b &- UInt8(ascii: "A") &+ 10
-            default: throw invalid("invalid hex digit \(JSONCursor.describe(b)) in \\u escape")
+            guard let digit = hexDigitValue(b) else {
+                throw invalid("invalid hex digit \(JSONCursor.describe(b)) in \\u escape")
             }
             value = value << 4 | UInt32(digit)
             index += 1

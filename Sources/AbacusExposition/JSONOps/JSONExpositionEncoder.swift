@@ -60,14 +60,14 @@ public enum JSONExpositionEncoder {
         case .stateSet: (name, type) = (family.name, "GAUGE")
         }
         out.append(contentsOf: #"{"name":"#.utf8)
-        appendString(name, to: &out)
+        JSONString.append(name, htmlSafe: true, to: &out)
         out.append(contentsOf: #","help":"#.utf8)
-        appendString(family.help ?? "", to: &out)
+        JSONString.append(family.help ?? "", htmlSafe: true, to: &out)
         out.append(contentsOf: #","type":"#.utf8)
-        appendString(type, to: &out)
+        JSONString.append(type, htmlSafe: true, to: &out)
         if let unit = family.unit {
             out.append(contentsOf: #","unit":"#.utf8)
-            appendString(unit, to: &out)
+            JSONString.append(unit, htmlSafe: true, to: &out)
         }
         var first = true
         func open() {
@@ -119,7 +119,7 @@ public enum JSONExpositionEncoder {
         writeMap("labels", labels.map { ($0.name, $0.value) }, to: &out)
         if let timestampMs {
             out.append(contentsOf: #""timestamp_ms":"#.utf8)
-            appendString(String(timestampMs), to: &out)
+            JSONString.append(String(timestampMs), htmlSafe: true, to: &out)
             out.append(UInt8(ascii: ","))
         }
     }
@@ -127,15 +127,15 @@ public enum JSONExpositionEncoder {
     static func writeSimple(_ labels: [Label], _ timestampMs: Int64?, value: Double, to out: inout [UInt8]) {
         writePrefix(labels, timestampMs, to: &out)
         out.append(contentsOf: #""value":"#.utf8)
-        appendString(formatFloat(value), to: &out)
+        JSONString.append(formatFloat(value), htmlSafe: true, to: &out)
         out.append(UInt8(ascii: "}"))
     }
 
     static func writeCountAndSum(_ count: Double?, _ sum: Double?, to out: inout [UInt8]) {
         out.append(contentsOf: #""count":"#.utf8)
-        appendString(formatCount(count ?? 0), to: &out)
+        JSONString.append(formatCount(count ?? 0), htmlSafe: true, to: &out)
         out.append(contentsOf: #","sum":"#.utf8)
-        appendString(formatFloat(sum ?? 0), to: &out)
+        JSONString.append(formatFloat(sum ?? 0), htmlSafe: true, to: &out)
         out.append(UInt8(ascii: "}"))
     }
 
@@ -156,13 +156,13 @@ public enum JSONExpositionEncoder {
                 sorted.append(pair)
             }
         }
-        appendString(key, to: &out)
+        JSONString.append(key, htmlSafe: true, to: &out)
         out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "{")])
         for (i, (k, v)) in sorted.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(k, to: &out)
+            JSONString.append(k, htmlSafe: true, to: &out)
             out.append(UInt8(ascii: ":"))
-            appendString(v, to: &out)
+            JSONString.append(v, htmlSafe: true, to: &out)
         }
         out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: ",")])
     }
@@ -181,36 +181,4 @@ public enum JSONExpositionEncoder {
         return formatFloat(value)
     }
 
-    /// A JSON string as Go's `encoding/json` writes it.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        var utf8 = text.utf8.makeIterator()
-        while let b = utf8.next() {
-            switch b {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, b])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
-                out.append(contentsOf: [
-                    0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0xF)],
-                ])
-            case 0xE2:
-                // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
-                var lookahead = utf8
-                if let b1 = lookahead.next(), let b2 = lookahead.next(), b1 == 0x80, b2 == 0xA8 || b2 == 0xA9 {
-                    out.append(contentsOf: "\\u202".utf8)
-                    out.append(b2 == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
-                    utf8 = lookahead
-                } else {
-                    out.append(b)
-                }
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
 }

@@ -28,20 +28,20 @@ public enum OpsEncoder {
         }
         if !message.name.isEmpty {
             key("name")
-            appendString(message.name, to: &out)
+            JSONString.append(message.name, to: &out)
         }
         if let help = message.help {
             key("help")
-            appendString(help, to: &out)
+            JSONString.append(help, to: &out)
         }
         if !message.labels.isEmpty {
             key("labels")
             out.append(UInt8(ascii: "{"))
             for (i, label) in message.labels.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(label.name, to: &out)
+                JSONString.append(label.name, to: &out)
                 out.append(UInt8(ascii: ":"))
-                appendString(label.value, to: &out)
+                JSONString.append(label.value, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -115,35 +115,5 @@ public enum OpsEncoder {
         }
         // `description` is the shortest round-trip form, e.g. 0.1, 1e-05, 1.5e+300: valid JSON.
         out.append(contentsOf: value.description.utf8)
-    }
-
-    /// Appends a JSON string literal, copying runs of bytes that need no escape at once.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { bytes in
-            var runStart = 0
-            for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-                runStart = i + 1
-                switch b {
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, b])
-                default:
-                    let hex: StaticString = "0123456789abcdef"
-                    let digits = hex.utf8Start
-                    out.append(contentsOf: [
-                        0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                        digits[Int(b >> 4)], digits[Int(b & 0xF)],
-                    ])
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

@@ -9,6 +9,20 @@ public enum Escaping {
         appendEscaped(text, quotes: true, to: &buffer)
     }
 
+    /// Appends a label set as the text formats write it inside braces: `a="1",b="2"`, values
+    /// escaped, in the given order.
+    @inlinable
+    public static func appendLabelSet(_ labels: [Label], to buffer: inout [UInt8]) {
+        for index in labels.indices {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            buffer.append(contentsOf: labels[index].name.utf8)
+            buffer.append(UInt8(ascii: "="))
+            buffer.append(UInt8(ascii: "\""))
+            appendLabelValue(labels[index].value, to: &buffer)
+            buffer.append(UInt8(ascii: "\""))
+        }
+    }
+
     /// Appends HELP text escaped for text 0.0.4 (`quotes: false`) or OpenMetrics (`quotes: true`).
     @inlinable
     public static func appendHelp(_ text: String, quotes: Bool, to buffer: inout [UInt8]) {

@@ -160,14 +160,9 @@ private struct Writer {
         buffer.append(contentsOf: UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
         if !labels.isEmpty || extra != nil {
             buffer.append(UInt8(ascii: "{"))
-            var first = true
-            for label in labels {
-                if !first { buffer.append(UInt8(ascii: ",")) }
-                first = false
-                Self.appendLabel(label.name, label.value, to: &buffer)
-            }
+            Escaping.appendLabelSet(labels, to: &buffer)
             if let extra {
-                if !first { buffer.append(UInt8(ascii: ",")) }
+                if !labels.isEmpty { buffer.append(UInt8(ascii: ",")) }
                 switch extra {
                 case let .le(bound):
                     buffer.append(contentsOf: "le=\"".utf8)
@@ -194,12 +189,7 @@ private struct Writer {
         }
         if let exemplar {
             buffer.append(contentsOf: " # {".utf8)
-            var first = true
-            for label in exemplar.labels {
-                if !first { buffer.append(UInt8(ascii: ",")) }
-                first = false
-                Self.appendLabel(label.name, label.value, to: &buffer)
-            }
+            Escaping.appendLabelSet(exemplar.labels, to: &buffer)
             buffer.append(contentsOf: "} ".utf8)
             NumberFormatting.append(exemplar.value, to: &buffer)
             if let ts = exemplar.timestamp {
@@ -208,13 +198,5 @@ private struct Writer {
             }
         }
         buffer.append(UInt8(ascii: "\n"))
-    }
-
-    private static func appendLabel(_ name: String, _ value: String, to buffer: inout [UInt8]) {
-        buffer.append(contentsOf: name.utf8)
-        buffer.append(UInt8(ascii: "="))
-        buffer.append(UInt8(ascii: "\""))
-        Escaping.appendLabelValue(value, to: &buffer)
-        buffer.append(UInt8(ascii: "\""))
     }
 }

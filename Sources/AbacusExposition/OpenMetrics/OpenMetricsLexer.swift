@@ -216,7 +216,7 @@ struct OpenMetricsLexer {
             }
             let name = bytes(nameStart, nameEnd)
             if labels.count < 32 {
-                for other in labels where bytes(other.nameStart, other.nameEnd).elementsEqual(name) {
+                for other in labels where bytesEqual(bytes(other.nameStart, other.nameEnd), name) {
                     throw error("duplicate label name \(text(nameStart, nameEnd))")
                 }
             } else {

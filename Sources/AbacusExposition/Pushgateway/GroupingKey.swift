@@ -140,7 +140,7 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
             if b == UInt8(ascii: "%") {
                 let h = bytes.index(after: i)
                 guard h < bytes.endIndex, bytes.index(after: h) < bytes.endIndex,
-                    let hi = hexValue(bytes[h]), let lo = hexValue(bytes[bytes.index(after: h)])
+                    let hi = hexDigitValue(bytes[h]), let lo = hexDigitValue(bytes[bytes.index(after: h)])
                 else { throw GroupingKeyError("bad percent-encoding in the \(what)") }
                 out.append(hi << 4 | lo)
                 i = bytes.index(h, offsetBy: 2)
@@ -153,15 +153,6 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
             throw GroupingKeyError("the \(what) is not UTF-8 text")
         }
         return text
-    }
-
-    static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

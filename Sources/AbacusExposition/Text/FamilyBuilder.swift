@@ -83,8 +83,9 @@ struct FamilyBuilder: Sendable {
     mutating func partialIndex(key: [UInt8], line: Int, timestampMs: Int64?, makeLabels: () -> [Label]) -> Int {
         key.withUnsafeBufferPointer { key in
             if lastIndex >= 0, keyEquals(lastIndex, key) { return lastIndex }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            var fnv = FNV1a()
+            fnv.combine(key)
+            let hash = fnv.value
             var candidate = firstWithHash[hash] ?? -1
             while candidate >= 0 {
                 if keyEquals(candidate, key) {

@@ -57,14 +57,7 @@ public enum TextEncoder {
         /// Renders `labels` as `a="1",b="2"` (no braces) into `self.labels`.
         mutating func render(_ metricLabels: [Label]) {
             labels.removeAll(keepingCapacity: true)
-            for index in metricLabels.indices {
-                if index > 0 { labels.append(UInt8(ascii: ",")) }
-                labels.append(contentsOf: metricLabels[index].name.utf8)
-                labels.append(UInt8(ascii: "="))
-                labels.append(UInt8(ascii: "\""))
-                Escaping.appendLabelValue(metricLabels[index].value, to: &labels)
-                labels.append(UInt8(ascii: "\""))
-            }
+            Escaping.appendLabelSet(metricLabels, to: &labels)
         }
 
         /// The formatted bound number `k` of the current layout, formatting it only when it

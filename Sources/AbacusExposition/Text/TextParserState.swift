@@ -208,20 +208,6 @@ struct TextParserState: Sendable {
     }
 }
 
-/// Byte equality by `memcmp`.
-@inline(__always)
-func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard a.count == b.count else { return false }
-    guard a.count > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return true }
-    return memcmp(pa, pb, a.count) == 0
-}
-
-/// Byte equality with a static string, by `memcmp`.
-@inline(__always)
-func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: StaticString) -> Bool {
-    bytesEqual(a, UnsafeBufferPointer(start: b.utf8Start, count: b.utf8CodeUnitCount))
-}
-
 @inline(__always)
 func skipBlanks(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int {
     var i = start

@@ -94,12 +94,13 @@ public enum ExpositionValidator {
     static func fingerprint(_ labels: [Label]) -> UInt64 {
         var sum: UInt64 = 0
         for label in labels {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            var fnv = FNV1a()
             var name = label.name
             var value = label.value
-            name.withUTF8 { for b in $0 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
-            hash = (hash ^ 0xFF) &* 0x100_0000_01b3
-            value.withUTF8 { for b in $0 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+            name.withUTF8 { fnv.combine($0) }
+            fnv.combine(0xFF)
+            value.withUTF8 { fnv.combine($0) }
+            var hash = fnv.value
             // Finalise so that sums of similar hashes spread.
             hash ^= hash >> 33
             hash &*= 0xff51_afd7_ed55_8ccd
@@ -268,13 +269,7 @@ public enum ExpositionValidator {
     static func render(_ labels: [Label]) -> String {
         if labels.isEmpty { return "" }
         var buffer: [UInt8] = [UInt8(ascii: "{")]
-        for (i, label) in labels.enumerated() {
-            if i > 0 { buffer.append(UInt8(ascii: ",")) }
-            buffer.append(contentsOf: label.name.utf8)
-            buffer.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
-            Escaping.appendLabelValue(label.value, to: &buffer)
-            buffer.append(UInt8(ascii: "\""))
-        }
+        Escaping.appendLabelSet(labels, to: &buffer)
         buffer.append(UInt8(ascii: "}"))
         return String(decoding: buffer, as: UTF8.self)
     }
