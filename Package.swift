@@ -11,11 +11,20 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "AbacusExposition", targets: ["AbacusExposition"]),
+        .library(name: "Abacus", targets: ["Abacus"]),
+        .library(name: "AbacusGateway", targets: ["AbacusGateway"]),
         .executable(name: "abacus", targets: ["abacus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // The data model and every wire format. Pure: no I/O, no networking.
@@ -25,20 +34,64 @@ let package = Package(
             exclude: ["Protobuf/metrics.proto"],
             swiftSettings: strict
         ),
+        // The client library: instruments, registry, collectors (process metrics so far).
+        .target(
+            name: "Abacus",
+            dependencies: ["AbacusExposition"],
+            swiftSettings: strict
+        ),
+        // The gateway as a library: store, durable journal, HTTP API, scrape rendering.
+        .target(
+            name: "AbacusGateway",
+            dependencies: [
+                "AbacusExposition",
+                "Abacus",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The `abacus` command line: a thin layer of ArgumentParser commands over the libraries.
         .executableTarget(
             name: "abacus",
             dependencies: [
                 "AbacusExposition",
+                "AbacusGateway",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
+        // Test kit shared by the test targets: real peers (promtool, Prometheus, Pushgateway,
+        // Python's client), an HTTP helper, child processes, a gateway started for a test.
+        .target(
+            name: "AbacusTesting",
+            dependencies: ["AbacusExposition"],
+            path: "Tests/AbacusTesting",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AbacusExpositionTests",
-            dependencies: ["AbacusExposition"],
+            dependencies: ["AbacusExposition", "AbacusTesting"],
             // Read from the source tree by path (TestFiles), so they can be regenerated in place.
             exclude: ["Golden", "Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AbacusTests",
+            dependencies: ["Abacus", "AbacusExposition", "AbacusTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AbacusGatewayTests",
+            dependencies: ["AbacusGateway", "AbacusExposition", "AbacusTesting"],
             swiftSettings: strict
         ),
         .testTarget(

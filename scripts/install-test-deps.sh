@@ -12,7 +12,8 @@
 # As a non-root user it installs nothing and only reports what is missing.
 set -euo pipefail
 
-debian_packages=(prometheus prometheus-pushgateway protobuf-compiler curl netcat-openbsd socat)
+debian_packages=(prometheus prometheus-pushgateway protobuf-compiler curl netcat-openbsd socat
+    golang-go golang-github-prometheus-client-golang-dev)
 
 is_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]

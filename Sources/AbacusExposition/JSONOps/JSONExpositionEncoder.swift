@@ -46,6 +46,17 @@ public enum JSONExpositionEncoder {
         return out
     }
 
+    /// Only the `metrics` array of one family (`[]` when it has none), for the gateway's
+    /// `/api/v1/metrics`, which nests it under other keys.
+    package static func metrics(of family: MetricFamily) -> [UInt8] {
+        var out: [UInt8] = []
+        write(family, to: &out)
+        let key = Array(#","metrics":["#.utf8)
+        guard let start = out.indices.first(where: { out[$0...].starts(with: key) }) else { return Array("[]".utf8) }
+        // The object ends with "]}": the array runs from its "[" to that "]".
+        return Array(out[(start + key.count - 1)..<(out.count - 1)])
+    }
+
     static func write(_ family: MetricFamily, to out: inout [UInt8]) {
         let name: String
         let type: String

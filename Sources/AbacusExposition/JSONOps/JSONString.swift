@@ -1,10 +1,10 @@
 /// Writes JSON string literals, for the ops encoder and the prom2json-shaped exposition.
-enum JSONString {
+package enum JSONString {
     /// Appends `text` as a JSON string literal: `"` and `\` escaped, control characters as
     /// `\n`, `\r`, `\t`, `\b`, `\f` or `\u00XX`. With `htmlSafe`, also `<`, `>`, `&`, U+2028 and
     /// U+2029 as `\u…`, as Go's `encoding/json` writes them (prom2json's output). Runs of bytes
     /// that need no escape are copied at once.
-    static func append(_ text: String, htmlSafe: Bool = false, to out: inout [UInt8]) {
+    package static func append(_ text: String, htmlSafe: Bool = false, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in

@@ -110,6 +110,18 @@ public enum ExpositionValidator {
         return sum
     }
 
+    /// The fingerprint of one series: its metric name and its label set (order-independent).
+    /// The gateway indexes stored series by it to refuse a series pushed to two groups.
+    package static func seriesFingerprint(name: String, labels: [Label]) -> UInt64 {
+        var fnv = FNV1a()
+        var name = name
+        name.withUTF8 { fnv.combine($0) }
+        var hash = fnv.value
+        hash ^= hash >> 29
+        hash &*= 0xbf58_476d_1ce4_e5b9
+        return fingerprint(labels) &+ hash
+    }
+
     /// Whether two label sets hold the same labels, in any order (names are unique per set).
     static func sameLabelSet(_ a: [Label], _ b: [Label]) -> Bool {
         guard a.count == b.count else { return false }

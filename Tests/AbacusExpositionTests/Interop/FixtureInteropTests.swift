@@ -1,3 +1,4 @@
+import AbacusTesting
 import AbacusExposition
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import AbacusTesting
 import Foundation
 import Testing
 

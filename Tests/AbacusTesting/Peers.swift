@@ -1,5 +1,5 @@
-import Foundation
-import Testing
+public import Foundation
+public import Testing
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -17,8 +17,8 @@ import Testing
 /// an issue (the test fails) if the environment has `CI=true`, and otherwise prints a note and
 /// returns `nil` so the test can return early: a developer without the peers can still run the
 /// suite, CI can never silently skip the referees.
-enum Peers {
-    enum Peer: String, CaseIterable {
+public enum Peers {
+    public enum Peer: String, CaseIterable {
         case promtool
         case prometheus
         case pushgateway = "prometheus-pushgateway"
@@ -26,13 +26,13 @@ enum Peers {
     }
 
     /// `CI=true` (or `1`) in the environment.
-    static var isCI: Bool {
+    public static var isCI: Bool {
         let value = ProcessInfo.processInfo.environment["CI"]?.lowercased()
         return value == "true" || value == "1"
     }
 
     /// The peer's executable, or `nil` after failing the test (CI) or printing a note (locally).
-    static func require(_ peer: Peer, sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
+    public static func require(_ peer: Peer, sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
         if let url = locate(peer) { return url }
         let why = "\(peer.rawValue) is not installed; scripts/install-test-deps.sh installs it"
         if isCI {
@@ -45,7 +45,7 @@ enum Peers {
 
     /// `ABACUS_HIDE_PEERS=promtool,prometheus,…` (raw values of ``Peer``, or `all`) pretends
     /// those peers are missing, to check what a machine without them does.
-    static func locate(_ peer: Peer) -> URL? {
+    public static func locate(_ peer: Peer) -> URL? {
         let hidden = (ProcessInfo.processInfo.environment["ABACUS_HIDE_PEERS"] ?? "").split(separator: ",")
         if hidden.contains("all") || hidden.contains(Substring(peer.rawValue)) { return nil }
         return switch peer {
@@ -58,7 +58,7 @@ enum Peers {
 
     /// The first `python3` that can `import prometheus_client`: the one on `PATH` (a pyenv here),
     /// then the system's.
-    static let pythonWithClient: URL? = {
+    public static let pythonWithClient: URL? = {
         var candidates = executable("python3").map { [$0] } ?? []
         candidates.append(URL(fileURLWithPath: "/usr/bin/python3"))
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
@@ -69,7 +69,7 @@ enum Peers {
     }()
 
     /// Looks `name` up in `PATH`, then in the usual system directories.
-    static func executable(_ name: String) -> URL? {
+    public static func executable(_ name: String) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let directories = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin", "/bin"]
         for directory in directories where !directory.isEmpty {
@@ -80,7 +80,7 @@ enum Peers {
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago: bind port 0, read the port, close.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -107,7 +107,7 @@ enum Peers {
     }
 
     /// A new empty temporary directory; the caller removes it.
-    static func temporaryDirectory(_ prefix: String) throws -> URL {
+    public static func temporaryDirectory(_ prefix: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("abacus-\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -115,23 +115,23 @@ enum Peers {
     }
 }
 
-struct PeerError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct PeerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs a program to completion with its output captured in temporary files (no pipe can fill
 /// up and deadlock), optionally feeding `stdin`, and kills it after `timeout` seconds.
-enum ProcessRunner {
-    struct Output {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: [UInt8]
-        var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-        var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+public enum ProcessRunner {
+    public struct Output {
+        public var status: Int32
+        public var stdout: [UInt8]
+        public var stderr: [UInt8]
+        public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+        public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
     }
 
-    static func run(
+    public static func run(
         _ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil,
         environment: [String: String]? = nil, timeout: TimeInterval = 60
     ) async throws -> Output {
@@ -146,7 +146,7 @@ enum ProcessRunner {
         }
     }
 
-    static func runSync(
+    public static func runSync(
         _ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil,
         environment: [String: String]? = nil, timeout: TimeInterval = 60
     ) throws -> Output {
@@ -156,8 +156,8 @@ enum ProcessRunner {
         let outURL = directory.appendingPathComponent("stdout")
         let errURL = directory.appendingPathComponent("stderr")
         try Data(stdin ?? []).write(to: inURL)
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let input = try FileHandle(forReadingFrom: inURL)
         let output = try FileHandle(forWritingTo: outURL)
         let errors = try FileHandle(forWritingTo: errURL)
@@ -191,7 +191,7 @@ enum ProcessRunner {
     }
 
     /// SIGTERM, up to `grace` seconds to exit, then SIGKILL; by PID, never by name.
-    static func stop(_ process: Process, grace: TimeInterval = 5) {
+    public static func stop(_ process: Process, grace: TimeInterval = 5) {
         guard process.isRunning else { return }
         let pid = process.processIdentifier
         kill(pid, SIGTERM)
@@ -209,23 +209,23 @@ enum ProcessRunner {
 ///
 /// Use it through ``withServer(_:arguments:readyPath:body:)``, which stops the process by PID
 /// (SIGTERM, then SIGKILL) and removes the directory however the body ends.
-final class PeerServer: @unchecked Sendable {
-    let port: Int
-    let directory: URL
-    let process = Process()
-    var baseURL: String { "http://127.0.0.1:\(port)" }
-    var logURL: URL { directory.appendingPathComponent("server.log") }
+public final class PeerServer: @unchecked Sendable {
+    public let port: Int
+    public let directory: URL
+    public let process = Process()
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var logURL: URL { directory.appendingPathComponent("server.log") }
 
-    init(port: Int, directory: URL) {
+    public init(port: Int, directory: URL) {
         self.port = port
         self.directory = directory
     }
 
-    var log: String {
+    public var log: String {
         (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
     }
 
-    func stop() {
+    public func stop() {
         ProcessRunner.stop(process)
         try? FileManager.default.removeItem(at: directory)
     }
@@ -236,7 +236,7 @@ final class PeerServer: @unchecked Sendable {
 ///
 /// In `arguments` and in the contents of `files` (written into the server's directory first),
 /// `$PORT` stands for the port chosen and `$DIR` for the server's temporary directory.
-func withServer<T>(
+public func withServer<T>(
     _ executable: URL, name: String, arguments: [String], files: [String: String] = [:], readyPath: String,
     body: (PeerServer) async throws -> T
 ) async throws -> T {
@@ -249,7 +249,7 @@ func withServer<T>(
     for (file, contents) in files {
         try expand(contents).write(to: server.directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
     }
-    FileManager.default.createFile(atPath: server.logURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: server.logURL.path, contents: nil)
     let log = try FileHandle(forWritingTo: server.logURL)
     defer { try? log.close() }
     server.process.executableURL = executable
@@ -277,18 +277,18 @@ func withServer<T>(
 }
 
 /// Minimal HTTP client over URLSession for talking to local peers.
-enum HTTP {
-    struct Response {
-        var status: Int
-        var headers: [String: String]
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-        func header(_ name: String) -> String? {
+public enum HTTP {
+    public struct Response {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? {
             headers.first { $0.key.lowercased() == name.lowercased() }?.value
         }
     }
 
-    static func request(
+    public static func request(
         _ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil,
         timeout: TimeInterval = 30
     ) async throws -> Response {

@@ -1,0 +1,160 @@
+import Abacus
+public import AbacusExposition
+import Synchronization
+
+/// The gateway's own metrics, served on `/metrics` with the pushed ones: HTTP requests, pushes
+/// by outcome, rejections by reason, groups and sample lines stored, journal commits,
+/// expirations, and the process metrics. See docs/gateway.md for the catalogue.
+///
+/// Updates take one short lock; these are counted once per request, not per series.
+public final class GatewayMetrics: Sendable {
+    /// Buckets of `abacus_journal_commit_duration_seconds`.
+    static let commitBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
+
+    struct State {
+        var requests: [RequestKey: Double] = [:]
+        var pushes: [PushKey: Double] = [:]
+        var rejections: [String: Double] = [:]
+        var commitCounts = [Double](repeating: 0, count: GatewayMetrics.commitBuckets.count)
+        var commitCount: Double = 0
+        var commitSum: Double = 0
+        var commitFailures: Double = 0
+        var expired: Double = 0
+    }
+
+    struct RequestKey: Hashable {
+        var handler: String
+        var method: String
+        var code: Int
+    }
+
+    struct PushKey: Hashable {
+        var method: String
+        var outcome: String
+    }
+
+    let state = Mutex(State())
+    let process = ProcessMetrics()
+    let version: String
+
+    public init(version: String) {
+        self.version = version
+    }
+
+    /// Names and types of every family ``families(groups:lines:)`` can return: pushes must
+    /// agree with them.
+    public static let names: [(String, MetricType)] = [
+        ("abacus_build_info", .gauge),
+        ("abacus_expired_groups_total", .counter),
+        ("abacus_groups", .gauge),
+        ("abacus_http_requests_total", .counter),
+        ("abacus_journal_commit_duration_seconds", .histogram),
+        ("abacus_journal_commit_failures_total", .counter),
+        ("abacus_push_rejections_total", .counter),
+        ("abacus_pushes_total", .counter),
+        ("abacus_series", .gauge),
+        ("process_cpu_seconds_total", .counter),
+        ("process_max_fds", .gauge),
+        ("process_open_fds", .gauge),
+        ("process_resident_memory_bytes", .gauge),
+        ("process_start_time_seconds", .gauge),
+        ("process_virtual_memory_bytes", .gauge),
+        ("process_virtual_memory_max_bytes", .gauge),
+    ]
+
+    func countRequest(handler: String, method: String, code: Int) {
+        state.withLock { $0.requests[RequestKey(handler: handler, method: method, code: code), default: 0] += 1 }
+    }
+
+    func countPush(method: String, outcome: String) {
+        state.withLock { $0.pushes[PushKey(method: method, outcome: outcome), default: 0] += 1 }
+    }
+
+    func countRejection(reason: String) {
+        state.withLock { $0.rejections[reason, default: 0] += 1 }
+    }
+
+    func countExpired(_ count: Int) {
+        guard count > 0 else { return }
+        state.withLock { $0.expired += Double(count) }
+    }
+
+    func observeCommit(seconds: Double, failed: Bool) {
+        state.withLock { state in
+            for (index, bound) in Self.commitBuckets.enumerated() where seconds <= bound {
+                state.commitCounts[index] += 1
+            }
+            state.commitCount += 1
+            state.commitSum += seconds
+            if failed { state.commitFailures += 1 }
+        }
+    }
+
+    /// The families, sorted by name. `process` families come from /proc (Linux).
+    public func families(groups: Int, lines: Int) -> [MetricFamily] {
+        let state = state.withLock { $0 }
+        var families: [MetricFamily] = [
+            MetricFamily(
+                name: "abacus_build_info", type: .gauge, help: "The running abacus gateway, always 1.",
+                metrics: [Metric(labels: [Label("version", version)], value: .gauge(1))]),
+            counter(
+                "abacus_expired_groups_total", "Groups deleted because their time to live ran out.",
+                [([], state.expired)]),
+            MetricFamily(
+                name: "abacus_groups", type: .gauge, help: "Groups stored.",
+                metrics: [Metric(value: .gauge(Double(groups)))]),
+            counter(
+                "abacus_http_requests_total", "HTTP requests answered, by handler, method and status code.",
+                state.requests.sorted {
+                    ($0.key.handler, $0.key.method, $0.key.code) < ($1.key.handler, $1.key.method, $1.key.code)
+                }
+                .map {
+                    (
+                        [
+                            Label("code", String($0.key.code)), Label("handler", $0.key.handler),
+                            Label("method", $0.key.method),
+                        ],
+                        $0.value
+                    )
+                }),
+            commitHistogram(state),
+            counter(
+                "abacus_journal_commit_failures_total", "Storage transactions that failed.",
+                [([], state.commitFailures)]),
+            counter(
+                "abacus_push_rejections_total", "Pushes refused, by reason.",
+                state.rejections.sorted { $0.key < $1.key }.map { ([Label("reason", $0.key)], $0.value) }),
+            counter(
+                "abacus_pushes_total", "Pushes (PUT, POST, DELETE) by method and outcome (accepted, rejected, failed).",
+                state.pushes.sorted { ($0.key.method, $0.key.outcome) < ($1.key.method, $1.key.outcome) }
+                    .map { ([Label("method", $0.key.method), Label("outcome", $0.key.outcome)], $0.value) }),
+            MetricFamily(
+                name: "abacus_series", type: .gauge, help: "Sample lines stored, over all groups.",
+                metrics: [Metric(value: .gauge(Double(lines)))]),
+        ]
+        families.append(contentsOf: process.collect().filter { name in Self.names.contains { $0.0 == name.name } })
+        families.sort { $0.name < $1.name }
+        return families
+    }
+
+    private func counter(_ name: String, _ help: String, _ series: [([Label], Double)]) -> MetricFamily {
+        MetricFamily(
+            name: name, type: .counter, help: help,
+            metrics: series.map { Metric(labels: $0.0, value: .counter(CounterValue($0.1))) })
+    }
+
+    private func commitHistogram(_ state: State) -> MetricFamily {
+        var buckets: [Bucket] = []
+        for (index, bound) in Self.commitBuckets.enumerated() {
+            buckets.append(Bucket(upperBound: bound, cumulativeCount: state.commitCounts[index]))
+        }
+        buckets.append(Bucket(upperBound: .infinity, cumulativeCount: state.commitCount))
+        return MetricFamily(
+            name: "abacus_journal_commit_duration_seconds", type: .histogram,
+            help: "Time to commit one storage transaction (a batch of pushes).",
+            metrics: [
+                Metric(
+                    value: .histogram(HistogramValue(buckets: buckets, count: state.commitCount, sum: state.commitSum)))
+            ])
+    }
+}

@@ -1,0 +1,114 @@
+import AbacusExposition
+import CompressNIO
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `GET /metrics` and the JSON API.
+extension GatewayResponder {
+    func scrape(_ request: Request) -> Response {
+        let format = Negotiation.format(accept: request.headers[.accept])
+        let snapshot = gateway.store.snapshot()
+        let own = gateway.metrics.families(groups: snapshot.groupCount, lines: snapshot.lineCount)
+        var body = ScrapeRenderer.render(snapshot, own: own, format: format)
+        var headers: HTTPFields = [.contentType: format.contentType]
+        if Negotiation.acceptsGzip(request.headers[.acceptEncoding]),
+            let compressed = try? body.compress(with: .gzip(configuration: .init(compressionLevel: 1)))
+        {
+            body = compressed
+            headers[.contentEncoding] = "gzip"
+        }
+        headers[.vary] = "Accept, Accept-Encoding"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// `GET /api/v1/metrics`: every group with its families, the Pushgateway's JSON shape.
+    func apiMetrics() -> Response {
+        let snapshot = gateway.store.snapshot()
+        var out: [UInt8] = Array(#"{"status":"success","data":["#.utf8)
+        for (index, group) in snapshot.groups.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"labels":{"#.utf8)
+            for (position, label) in group.key.labels.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                JSONString.append(label.name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONString.append(label.value, to: &out)
+            }
+            out.append(contentsOf: "},".utf8)
+            let successful = group.pushTime >= group.failureTime
+            out.append(contentsOf: #""last_push_successful":\#(successful)"#.utf8)
+            let exposition = group.exposition { (snapshot.families[Int($0)]!.name, snapshot.families[Int($0)]!.type) }
+            var families = (try? TextParser.parse(exposition)) ?? []
+            families.append(timeFamily("push_time_seconds", group.pushTime, group))
+            families.append(timeFamily("push_failure_time_seconds", group.failureTime, group))
+            let stamp = rfc3339(group.pushTime)
+            for family in families {
+                out.append(UInt8(ascii: ","))
+                JSONString.append(family.name, to: &out)
+                out.append(contentsOf: #":{"time_stamp":"#.utf8)
+                JSONString.append(stamp, to: &out)
+                out.append(contentsOf: #","type":"#.utf8)
+                JSONString.append(typeName(family.type), to: &out)
+                out.append(contentsOf: #","help":"#.utf8)
+                JSONString.append(family.help ?? "", to: &out)
+                out.append(contentsOf: #","metrics":"#.utf8)
+                out.append(contentsOf: JSONExpositionEncoder.metrics(of: family))
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: "]}\n".utf8)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
+    /// `GET /api/v1/status`: flags, start time, build information, storage.
+    func apiStatus() -> Response {
+        var out: [UInt8] = Array(#"{"status":"success","data":{"flags":{"#.utf8)
+        for (index, (name, value)) in gateway.configuration.flags.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONString.append(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONString.append(value, to: &out)
+        }
+        out.append(contentsOf: #"},"start_time":"#.utf8)
+        JSONString.append(rfc3339(Double(gateway.startMs) / 1000), to: &out)
+        out.append(contentsOf: #","build_information":{"version":"#.utf8)
+        JSONString.append(gateway.configuration.version, to: &out)
+        out.append(contentsOf: #"},"storage":{"path":"#.utf8)
+        JSONString.append(gateway.configuration.storagePath, to: &out)
+        let counts = gateway.store.counts
+        out.append(contentsOf: #","groups":\#(counts.groups),"series":\#(counts.lines)}}}"#.utf8)
+        out.append(0x0A)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
+    func timeFamily(_ name: String, _ value: Double, _ group: StoredGroup) -> MetricFamily {
+        var labels = group.key.labels
+        if group.key["instance"] == nil { labels.append(Label("instance", "")) }
+        labels.sort()
+        let help =
+            "Last Unix time when changing this group in the Pushgateway \(name == "push_time_seconds" ? "succeeded" : "failed")."
+        return MetricFamily(
+            name: name, type: .gauge, help: help, metrics: [Metric(labels: labels, value: .gauge(value))])
+    }
+
+    func typeName(_ type: MetricType) -> String {
+        switch type {
+        case .counter: "COUNTER"
+        case .gauge: "GAUGE"
+        case .histogram, .gaugeHistogram: "HISTOGRAM"
+        case .summary: "SUMMARY"
+        default: "UNTYPED"
+        }
+    }
+
+    func rfc3339(_ seconds: Double) -> String {
+        Date(timeIntervalSince1970: seconds).formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}

@@ -1,0 +1,159 @@
+public import AbacusExposition
+public import NIOCore
+
+/// Renders `/metrics` from a ``StoreSnapshot`` and the gateway's own families: every family
+/// once, families sorted by name, each family's series group after group (groups in label-set
+/// order, each group's series sorted by labels), the gateway's own series first.
+///
+/// Text 0.0.4 and OpenMetrics are a copy of each group's stored bytes plus one HELP/TYPE header
+/// per family: O(bytes written). `push_time_seconds` and `push_failure_time_seconds` are
+/// written from each group's two times. Protobuf is rendered as text, parsed and encoded:
+/// about three times the cost of a text scrape (documented in docs/gateway.md).
+public enum ScrapeRenderer {
+    /// Renders `snapshot` and `own` (sorted by name) in `format` into a new buffer.
+    public static func render(
+        _ snapshot: StoreSnapshot, own: [MetricFamily], format: ExpositionFormat,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) -> ByteBuffer {
+        switch format {
+        case .text, .json: return renderText(snapshot, own: own, openMetrics: false, allocator: allocator)
+        case .openMetrics: return renderText(snapshot, own: own, openMetrics: true, allocator: allocator)
+        case .protobuf:
+            var text = renderText(snapshot, own: own, openMetrics: false, allocator: allocator)
+            let bytes = text.readBytes(length: text.readableBytes) ?? []
+            let families = (try? TextParser.parse(bytes)) ?? []
+            var buffer = allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(ProtobufEncoder.encode(families))
+            return buffer
+        }
+    }
+
+    static func renderText(
+        _ snapshot: StoreSnapshot, own: [MetricFamily], openMetrics: Bool, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        // Which groups hold each family, in group order: a counting sort over (family, group).
+        let familyCount = snapshot.families.count
+        var starts = [Int](repeating: 0, count: familyCount + 1)
+        for group in snapshot.groups {
+            for slice in group.families { starts[Int(slice.family) + 1] += 1 }
+        }
+        for index in 0..<familyCount { starts[index + 1] += starts[index] }
+        var fill = starts
+        var owners = [UInt64](repeating: 0, count: starts[familyCount])
+        for (groupIndex, group) in snapshot.groups.enumerated() {
+            for (sliceIndex, slice) in group.families.enumerated() {
+                owners[fill[Int(slice.family)]] = UInt64(groupIndex) << 32 | UInt64(sliceIndex)
+                fill[Int(slice.family)] += 1
+            }
+        }
+
+        var ownByName: [String: MetricFamily] = [:]
+        for family in own { ownByName[family.name] = family }
+
+        var buffer = allocator.buffer(capacity: snapshot.groups.reduce(0) { $0 + $1.bytes.count } + 64 * 1024)
+        var scratch: [UInt8] = []
+        for id in snapshot.sortedFamilyIDs {
+            guard let entry = snapshot.families[Int(id)] else { continue }
+            let held = owners[starts[Int(id)]..<starts[Int(id) + 1]]
+            if entry.name == "push_time_seconds" || entry.name == "push_failure_time_seconds" {
+                writeTimes(
+                    snapshot.groups, name: entry.name, openMetrics: openMetrics, into: &buffer, scratch: &scratch)
+                continue
+            }
+            let ownFamily = ownByName[entry.name]
+            if ownFamily == nil && held.isEmpty { continue }
+            let omName = openMetrics ? openMetricsName(entry.name, entry.type) : entry.name
+            let addTotal = openMetrics && entry.type == .counter && omName == entry.name
+            if let ownFamily {
+                scratch.removeAll(keepingCapacity: true)
+                if openMetrics {
+                    scratch = OpenMetricsEncoder.encode([ownFamily])
+                    scratch.removeLast(6)  // "# EOF\n"
+                } else {
+                    TextEncoder.append(ownFamily, to: &scratch)
+                }
+                buffer.writeBytes(scratch)
+            } else {
+                // HELP from the first group that has one.
+                for owner in held {
+                    let group = snapshot.groups[Int(owner >> 32)]
+                    let help = group.helpBytes(group.families[Int(owner & 0xFFFF_FFFF)])
+                    guard !help.isEmpty else { continue }
+                    if openMetrics {
+                        writeOpenMetricsHelp(help, textName: entry.name, omName: omName, into: &buffer)
+                    } else {
+                        buffer.writeBytes(help)
+                    }
+                    break
+                }
+                buffer.writeString("# TYPE ")
+                buffer.writeString(omName)
+                buffer.writeString(
+                    openMetrics ? " \(entry.type.openMetricsName)\n" : " \(entry.type.textName ?? "untyped")\n")
+            }
+            for owner in held {
+                let group = snapshot.groups[Int(owner >> 32)]
+                let lines = group.lineBytes(group.families[Int(owner & 0xFFFF_FFFF)])
+                if addTotal {
+                    writeWithTotal(lines, nameLength: entry.name.utf8.count, into: &buffer)
+                } else {
+                    buffer.writeBytes(lines)
+                }
+            }
+        }
+        if openMetrics { buffer.writeString("# EOF\n") }
+        return buffer
+    }
+
+    /// `push_time_seconds` or `push_failure_time_seconds`: one gauge per group.
+    static func writeTimes(
+        _ groups: [StoredGroup], name: String, openMetrics: Bool, into buffer: inout ByteBuffer, scratch: inout [UInt8]
+    ) {
+        guard !groups.isEmpty else { return }
+        let pushTime = name == "push_time_seconds"
+        buffer.writeString("# HELP \(name) Last Unix time when changing this group in the Pushgateway ")
+        buffer.writeString(pushTime ? "succeeded.\n" : "failed.\n")
+        buffer.writeString("# TYPE \(name) gauge\n")
+        for group in groups {
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: name.utf8)
+            scratch.append(UInt8(ascii: "{"))
+            scratch.append(contentsOf: group.labelBytes)
+            scratch.append(contentsOf: "} ".utf8)
+            NumberFormatting.append(pushTime ? group.pushTime : group.failureTime, to: &scratch)
+            scratch.append(0x0A)
+            buffer.writeBytes(scratch)
+        }
+    }
+
+    /// The OpenMetrics family name: a counter without its `_total`.
+    static func openMetricsName(_ name: String, _ type: MetricType) -> String {
+        type == .counter && name.hasSuffix("_total") ? String(name.dropLast(6)) : name
+    }
+
+    /// A text `# HELP name …` line rewritten for OpenMetrics, which also escapes `"`.
+    static func writeOpenMetricsHelp(
+        _ help: ArraySlice<UInt8>, textName: String, omName: String, into buffer: inout ByteBuffer
+    ) {
+        let prefix = 7 + textName.utf8.count + 1  // "# HELP " + name + " "
+        buffer.writeString("# HELP ")
+        buffer.writeString(omName)
+        buffer.writeInteger(UInt8(ascii: " "))
+        for byte in help.dropFirst(prefix) {
+            if byte == UInt8(ascii: "\"") { buffer.writeInteger(UInt8(ascii: "\\")) }
+            buffer.writeInteger(byte)
+        }
+    }
+
+    /// Counter lines of a family named without `_total`: OpenMetrics wants `<name>_total`.
+    static func writeWithTotal(_ lines: ArraySlice<UInt8>, nameLength: Int, into buffer: inout ByteBuffer) {
+        var start = lines.startIndex
+        while start < lines.endIndex {
+            let end = (lines[start...].firstIndex(of: 0x0A) ?? (lines.endIndex - 1)) + 1
+            buffer.writeBytes(lines[start..<(start + nameLength)])
+            buffer.writeString("_total")
+            buffer.writeBytes(lines[(start + nameLength)..<end])
+            start = end
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import AbacusExposition
+import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// What every handler shares: configuration, store, journal, metrics, logger, readiness.
+public final class GatewayCore: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: GroupStore
+    let journal: Journal?
+    let metrics: GatewayMetrics
+    let logger: Logger
+    /// Set when shutdown begins: `/-/ready` answers 503.
+    let draining = Atomic<Bool>(false)
+    let startMs = UnixTime.nowMs()
+    let shutdown = Mutex<(@Sendable () -> Void)?>(nil)
+
+    init(configuration: GatewayConfiguration, journal: Journal?, logger: Logger) {
+        self.configuration = configuration
+        self.journal = journal
+        self.logger = logger
+        metrics = GatewayMetrics(version: configuration.version)
+        store = GroupStore(
+            limits: configuration.limits, journal: journal, ownFamilies: GatewayMetrics.names,
+            checksConsistency: !configuration.disableConsistencyCheck)
+    }
+
+    /// `/-/quit`: starts the same graceful shutdown as SIGTERM.
+    func requestShutdown() {
+        let trigger = shutdown.withLock { $0 }
+        trigger?()
+    }
+
+    /// Waits for the commit of `ticket`; a 500 response if it failed, `nil` when committed (or
+    /// in memory mode).
+    func waitCommitted(_ ticket: Journal.Ticket?) async -> Response? {
+        guard let ticket, let journal else { return nil }
+        do {
+            try await journal.waitCommitted(ticket)
+            return nil
+        } catch {
+            return Response(
+                status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "\(error); the push is served but not durable\n")))
+        }
+    }
+}
+
+/// The gateway as a library: builds the store (restoring it from storage), the HTTP server and
+/// the background services, and runs them until SIGTERM/SIGINT, `/-/quit` or cancellation.
+///
+/// Shutdown order: `/-/ready` turns 503; the HTTP server stops accepting and finishes the
+/// requests in flight; expiry stops; the journal commits what is left. Then ``run()`` returns.
+public final class GatewayServer: Sendable {
+    public let core: GatewayCore
+    let storage: SQLiteStorage?
+    let listening = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    /// Opens storage (unless `:memory:`) and restores every stored group. Throws when the
+    /// database cannot be opened or read.
+    public init(configuration: GatewayConfiguration, logger: Logger) throws {
+        if configuration.inMemory {
+            storage = nil
+            core = GatewayCore(configuration: configuration, journal: nil, logger: logger)
+        } else {
+            let storage = try SQLiteStorage(path: configuration.storagePath, synchronous: configuration.synchronous)
+            self.storage = storage
+            core = GatewayCore(configuration: configuration, journal: Journal(), logger: logger)
+            try restore(from: storage)
+        }
+    }
+
+    func restore(from storage: SQLiteStorage) throws {
+        let start = ContinuousClock.now
+        let nowMs = UnixTime.nowMs()
+        var restored = 0
+        var skipped = 0
+        for row in try storage.rows() {
+            do {
+                let key = try GroupingKey.parse(path: row.path)
+                let families = try TextParser.parse(row.exposition)
+                try core.store.restore(
+                    key: key, families: families, pushTime: row.pushTime, failureTime: row.failureTime,
+                    deadlineMs: row.deadlineMs, nowMs: nowMs)
+                restored += 1
+            } catch {
+                skipped += 1
+                core.logger.error(
+                    "stored group cannot be read; skipped", metadata: ["path": "\(row.path)", "error": "\(error)"])
+            }
+        }
+        let counts = core.store.counts
+        core.logger.info(
+            "storage restored",
+            metadata: [
+                "path": "\(storage.path)", "groups": "\(counts.groups)", "series": "\(counts.lines)",
+                "skipped": "\(skipped)", "rows": "\(restored + skipped)",
+                "seconds": "\((ContinuousClock.now - start).seconds)",
+            ])
+    }
+
+    /// The port the HTTP server listens on, once it does.
+    public func port() async -> Int {
+        await withCheckedContinuation { continuation in
+            let port = listening.withLock { state -> Int? in
+                if let port = state.port { return port }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let port { continuation.resume(returning: port) }
+        }
+    }
+
+    /// Runs until SIGTERM/SIGINT (when `handleSignals`), `/-/quit`, or cancellation of the task.
+    public func run(handleSignals: Bool = true) async throws {
+        let core = core
+        let configuration = core.configuration
+        let app = Application(
+            responder: GatewayResponder(gateway: core),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                core.logger.info(
+                    "listening",
+                    metadata: ["address": "\(configuration.host):\(port)", "storage": "\(configuration.storagePath)"])
+                let waiters = self.listening.withLock { state in
+                    state.port = port
+                    defer { state.waiters = [] }
+                    return state.waiters
+                }
+                for waiter in waiters { waiter.resume(returning: port) }
+            },
+            logger: core.logger)
+        var services: [any Service] = []
+        if let storage, let journal = core.journal {
+            services.append(
+                JournalWriter(journal: journal, storage: storage, logger: core.logger, metrics: core.metrics))
+        }
+        services.append(ExpiryService(core: core))
+        services.append(app)
+        services.append(ReadinessService(core: core))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map {
+                    ServiceGroupConfiguration.ServiceConfiguration(
+                        service: $0, successTerminationBehavior: $0 is ReadinessService ? .ignore : .cancelGroup)
+                },
+                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: core.logger))
+        core.shutdown.withLock { $0 = { Task { await group.triggerGracefulShutdown() } } }
+        try await group.run()
+        core.logger.info("stopped")
+    }
+}
+
+/// Deletes expired groups four times a second, with or without traffic.
+struct ExpiryService: Service {
+    let core: GatewayCore
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                core.metrics.countExpired(core.store.expire(nowMs: UnixTime.nowMs()))
+            }
+        }
+    }
+}
+
+/// Turns `/-/ready` to 503 as soon as shutdown begins (it is the first service told).
+struct ReadinessService: Service {
+    let core: GatewayCore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        core.draining.store(true, ordering: .relaxed)
+    }
+}

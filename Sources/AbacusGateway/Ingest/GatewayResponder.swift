@@ -1,0 +1,129 @@
+import AbacusExposition
+public import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Every HTTP endpoint of the gateway, dispatched on the raw path (grouping-key values are
+/// percent-decoded by ``GroupingKey``, after the path is split, so `%2F` stays inside a value):
+///
+/// | method | path (after `--web.route-prefix`) | |
+/// |---|---|---|
+/// | PUT, POST, DELETE | `/metrics/job/<JOB>{/<LABEL>/<VALUE>}` | push, add, delete (`?partial` deletes every group whose key has these labels) |
+/// | PUT, POST | `/api/v1/batch` | several groups in one atomic request |
+/// | GET | `--web.telemetry-path` (`/metrics`) | scrape, negotiated, gzip |
+/// | GET | `/api/v1/metrics`, `/api/v1/status` | JSON, the Pushgateway's shapes |
+/// | PUT | `/api/v1/admin/wipe` | with `--web.enable-admin-api` |
+/// | GET | `/-/healthy`, `/-/ready` | |
+/// | PUT, POST | `/-/quit` | with `--web.enable-lifecycle` |
+public struct GatewayResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let gateway: GatewayCore
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        var path = Substring(request.uri.path)
+        let prefix = gateway.configuration.routePrefix
+        if !prefix.isEmpty {
+            guard path.hasPrefix(prefix) else { return finish(.notFound, "not found", handler: "other", request) }
+            path = path.dropFirst(prefix.count)
+            if path.isEmpty { path = "/" }
+        }
+        let method = request.method
+        let handler: String
+        let response: Response
+        if path.hasPrefix("/metrics/") {
+            handler = "push"
+            response = await push(request, keyPath: path.dropFirst("/metrics/".count))
+        } else if path == gateway.configuration.telemetryPath {
+            handler = "metrics"
+            response = method == .get || method == .head ? scrape(request) : notAllowed("GET")
+        } else {
+            switch path {
+            case "/api/v1/batch":
+                handler = "batch"
+                response = method == .put || method == .post ? await batch(request) : notAllowed("PUT, POST")
+            case "/api/v1/metrics":
+                handler = "api_metrics"
+                response = method == .get ? apiMetrics() : notAllowed("GET")
+            case "/api/v1/status":
+                handler = "api_status"
+                response = method == .get ? apiStatus() : notAllowed("GET")
+            case "/api/v1/admin/wipe":
+                handler = "wipe"
+                response = method == .put ? await wipe() : notAllowed("PUT")
+            case "/-/healthy":
+                handler = "healthy"
+                response = method == .get || method == .head ? text(.ok, "OK\n") : notAllowed("GET")
+            case "/-/ready":
+                handler = "ready"
+                response =
+                    method == .get || method == .head
+                    ? (gateway.draining.load(ordering: .relaxed)
+                        ? text(.serviceUnavailable, "shutting down\n") : text(.ok, "OK\n"))
+                    : notAllowed("GET")
+            case "/-/quit":
+                handler = "quit"
+                response = method == .put || method == .post ? quit() : notAllowed("PUT, POST")
+            default:
+                handler = "other"
+                response = text(.notFound, "not found\n")
+            }
+        }
+        gateway.metrics.countRequest(handler: handler, method: method.rawValue, code: response.status.code)
+        return response
+    }
+
+    func finish(_ status: HTTPResponse.Status, _ message: String, handler: String, _ request: Request) -> Response {
+        gateway.metrics.countRequest(handler: handler, method: request.method.rawValue, code: status.code)
+        return text(status, message + "\n")
+    }
+
+    func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: message)))
+    }
+
+    func notAllowed(_ allowed: String) -> Response {
+        Response(
+            status: .methodNotAllowed, headers: [.contentType: "text/plain; charset=utf-8", .allow: allowed],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: "method not allowed; use \(allowed)\n")))
+    }
+
+    func response(for rejection: PushRejection) -> Response {
+        text(HTTPResponse.Status(code: rejection.status), rejection.message + "\n")
+    }
+
+    func quit() -> Response {
+        guard gateway.configuration.enableLifecycle else {
+            return text(.forbidden, "the lifecycle API is disabled; start the gateway with --web.enable-lifecycle\n")
+        }
+        gateway.requestShutdown()
+        return text(.ok, "shutting down\n")
+    }
+
+    func wipe() async -> Response {
+        guard gateway.configuration.enableAdminAPI else {
+            return text(.forbidden, "the admin API is disabled; start the gateway with --web.enable-admin-api\n")
+        }
+        let ticket = gateway.store.wipe()
+        if let failure = await gateway.waitCommitted(ticket) { return failure }
+        return Response(status: .accepted)
+    }
+}
+
+/// Wall-clock time in Unix milliseconds.
+enum UnixTime {
+    static func nowMs() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

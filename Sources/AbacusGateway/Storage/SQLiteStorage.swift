@@ -1,0 +1,160 @@
+import AbacusExposition
+import Foundation
+import GRDB
+public import Logging
+public import ServiceLifecycle
+
+/// The durable store: one SQLite database (WAL mode), one row per group.
+///
+/// Schema (version 1, in `PRAGMA user_version`):
+/// `groups(path TEXT PRIMARY KEY, exposition BLOB, push_time REAL, failure_time REAL, deadline_ms INTEGER)`
+/// — the grouping key as a URL path, the group's families as a text 0.0.4 exposition (exactly
+/// the bytes the gateway serves for it), its two times and its deadline (Unix milliseconds,
+/// NULL for none).
+///
+/// Durability: with `synchronous = FULL` (the default) a committed push survives a crash of
+/// the machine; with `NORMAL` it survives a crash of the gateway (`kill -9`) but the last
+/// commits can be lost if the machine loses power.
+public final class SQLiteStorage: Sendable {
+    /// How hard a commit waits for the disk.
+    public enum Synchronous: String, Sendable, CaseIterable {
+        /// fsync on every commit: survives power loss.
+        case full
+        /// fsync at checkpoints only: survives a crash of the process, not of the machine.
+        case normal
+    }
+
+    let database: DatabaseQueue
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`; its directory is created too.
+    public init(path: String, synchronous: Synchronous = .full) throws {
+        self.path = path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.label = "abacus"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
+        }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        try database.writeWithoutTransaction { db in
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            if version > 1 {
+                throw StorageError("\(path) was written by a newer abacus (schema version \(version))")
+            }
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS groups (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        exposition BLOB NOT NULL,
+                        push_time REAL NOT NULL,
+                        failure_time REAL NOT NULL,
+                        deadline_ms INTEGER
+                    ) WITHOUT ROWID;
+                    PRAGMA user_version = 1;
+                    """)
+        }
+    }
+
+    /// Every stored group. O(database size).
+    public func rows() throws -> [Journal.Row] {
+        try database.read { db in
+            var rows: [Journal.Row] = []
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT path, exposition, push_time, failure_time, deadline_ms FROM groups")
+            while let row = try cursor.next() {
+                let blob: Data = row[1]
+                rows.append(
+                    Journal.Row(
+                        path: row[0], exposition: Array(blob), pushTime: row[2], failureTime: row[3],
+                        deadlineMs: row[4]))
+            }
+            return rows
+        }
+    }
+
+    /// Writes one batch in one transaction.
+    func write(_ batch: Journal.Batch) async throws {
+        try await database.write { db in
+            if batch.wipe { try db.execute(sql: "DELETE FROM groups") }
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO groups (path, exposition, push_time, failure_time, deadline_ms)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(path) DO UPDATE SET exposition = excluded.exposition,
+                        push_time = excluded.push_time, failure_time = excluded.failure_time,
+                        deadline_ms = excluded.deadline_ms
+                    """)
+            let delete = try db.cachedStatement(sql: "DELETE FROM groups WHERE path = ?")
+            for (path, row) in batch.changes {
+                if let row {
+                    try upsert.execute(arguments: [
+                        path, Data(row.exposition), row.pushTime, row.failureTime, row.deadlineMs,
+                    ])
+                } else {
+                    try delete.execute(arguments: [path])
+                }
+            }
+        }
+    }
+}
+
+/// A storage problem at start (an unreadable or newer database).
+public struct StorageError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Commits what the ``Journal`` queues, one transaction per batch, until shutdown; then
+/// commits what is left and returns. Run it in the same `ServiceGroup` as the HTTP server,
+/// before it, so it stops after the server has answered its last request.
+struct JournalWriter: Service {
+    let journal: Journal
+    let storage: SQLiteStorage
+    let logger: Logger
+    let metrics: GatewayMetrics
+
+    init(journal: Journal, storage: SQLiteStorage, logger: Logger, metrics: GatewayMetrics) {
+        self.journal = journal
+        self.storage = storage
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await _ in journal.signals {
+                await drain()
+            }
+        }
+        // Shutdown: the server has stopped taking requests; commit what it acknowledged last.
+        await drain()
+    }
+
+    func drain() async {
+        var committedThrough: Journal.Ticket = journal.state.withLock { $0.committed }
+        while let batch = journal.takePending() {
+            let start = ContinuousClock.now
+            var failure: (any Error)?
+            do {
+                try await storage.write(batch)
+            } catch {
+                failure = error
+                logger.error("commit failed", metadata: ["error": "\(error)", "changes": "\(batch.changes.count)"])
+            }
+            metrics.observeCommit(seconds: (ContinuousClock.now - start).seconds, failed: failure != nil)
+            journal.complete(through: batch.lastTicket, firstTicket: committedThrough + 1, error: failure)
+            committedThrough = batch.lastTicket
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

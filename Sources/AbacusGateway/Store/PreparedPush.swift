@@ -1,0 +1,180 @@
+public import AbacusExposition
+
+/// A push checked against everything that does not depend on the store, and rendered: what
+/// ``GroupStore`` applies under its lock. Built by ``PreparedPush/prepare(families:key:limits:)``
+/// outside the lock, in O(size of the push).
+public struct PreparedPush: Sendable {
+    /// The group pushed to.
+    public let key: GroupingKey
+    /// The group's label set as text (`instance="",job="x"`), grouping labels and `instance`.
+    let labelBytes: [UInt8]
+    /// The pushed families, sorted by name, each with its series sorted by labels.
+    let families: [PreparedFamily]
+    /// Sample lines in the push.
+    let lineCount: Int
+
+    /// Applies the Pushgateway's rules to parsed families for group `key`:
+    /// - a sample with a timestamp is refused;
+    /// - grouping labels replace body labels of the same name; `instance=""` is added when
+    ///   absent; labels are sorted;
+    /// - OpenMetrics-only types are stored as text 0.0.4 expresses them (info → gauge `<name>_info`,
+    ///   stateset → gauge, gauge histogram → histogram); exemplars and `_created` are dropped;
+    /// - the result must still be valid (relabelling can make two series equal) and within
+    ///   `limits` (lines per push, labels per series, label value length).
+    /// O(size of the push).
+    public static func prepare(families: [MetricFamily], key: GroupingKey, limits: StoreLimits) throws(PushRejection)
+        -> PreparedPush
+    {
+        let keyLabels = labels(for: key)
+        let labelBytes = labelBytes(for: key)
+
+        var prepared: [PreparedFamily] = []
+        prepared.reserveCapacity(families.count)
+        var lineCount = 0
+        for original in textExpressible(families) {
+            var family = original
+            for index in family.metrics.indices {
+                if family.metrics[index].timestampMs != nil {
+                    throw .invalid(
+                        "timestamp",
+                        "pushed metrics must not have timestamps (metric \(family.name) has one); the gateway "
+                            + "records the push time in push_time_seconds")
+                }
+                family.metrics[index].labels = relabel(family.metrics[index].labels, keyLabels)
+                try check(family.metrics[index].labels, family: family.name, limits: limits)
+            }
+            if let problem = ExpositionValidator.problems(in: family).first {
+                throw .invalid("invalid", "invalid metric family \(family.name): \(problem)")
+            }
+            family.metrics.sort { $0.labels.lexicographicallyPrecedes($1.labels) }
+            let rendered = PreparedFamily(family)
+            lineCount += rendered.lineCount
+            if lineCount > limits.maxSeriesPerPush {
+                throw PushRejection(
+                    status: 413, reason: "too_many_series",
+                    "the push has more than \(limits.maxSeriesPerPush) sample lines (--push.max-series-per-push); "
+                        + "split it into several groups")
+            }
+            prepared.append(rendered)
+        }
+        prepared.sort { $0.name < $1.name }
+        for index in prepared.indices.dropFirst() where prepared[index].name == prepared[index - 1].name {
+            throw .invalid("invalid", "metric family \(prepared[index].name) appears twice in the push")
+        }
+        return PreparedPush(key: key, labelBytes: labelBytes, families: prepared, lineCount: lineCount)
+    }
+
+    /// The labels every series of the group carries: the key's, and `instance=""` if absent.
+    static func labels(for key: GroupingKey) -> [Label] {
+        var labels = key.labels
+        if key["instance"] == nil { labels.append(Label("instance", "")) }
+        labels.sort()
+        return labels
+    }
+
+    /// ``labels(for:)`` as text: `instance="",job="x"`.
+    static func labelBytes(for key: GroupingKey) -> [UInt8] {
+        var bytes: [UInt8] = []
+        Escaping.appendLabelSet(labels(for: key), to: &bytes)
+        return bytes
+    }
+
+    /// Body labels without those the grouping key sets, plus the key's, sorted.
+    static func relabel(_ labels: [Label], _ keyLabels: [Label]) -> [Label] {
+        var result = keyLabels
+        for label in labels where !keyLabels.contains(where: { $0.name == label.name }) {
+            result.append(label)
+        }
+        result.sort()
+        return result
+    }
+
+    static func check(_ labels: [Label], family: String, limits: StoreLimits) throws(PushRejection) {
+        if labels.count > limits.maxLabelsPerSeries {
+            throw .invalid(
+                "too_many_labels",
+                "a series of \(family) has \(labels.count) labels, more than \(limits.maxLabelsPerSeries) "
+                    + "(--push.max-labels-per-series), grouping labels included")
+        }
+        for label in labels where label.value.utf8.count > limits.maxLabelValueBytes {
+            throw .invalid(
+                "label_value_too_long",
+                "label \(label.name) of a series of \(family) is \(label.value.utf8.count) bytes long, more than "
+                    + "\(limits.maxLabelValueBytes) (--push.max-label-value-length)")
+        }
+    }
+
+    /// Families in the types text 0.0.4 can write, converted the way the text encoder writes
+    /// them (and reads them back): the gateway stores and serves what text expresses.
+    static func textExpressible(_ families: [MetricFamily]) -> [MetricFamily] {
+        var result: [MetricFamily] = []
+        result.reserveCapacity(families.count)
+        for family in families {
+            switch family.type {
+            case .info, .stateSet, .gaugeHistogram:
+                let converted = (try? TextParser.parse(TextEncoder.encode([family]))) ?? []
+                result.append(
+                    contentsOf: converted.map {
+                        var f = $0; f.help = family.help; return f
+                    })
+            default:
+                var copy = family
+                copy.unit = nil
+                result.append(copy)
+            }
+        }
+        return result
+    }
+}
+
+/// One pushed family, rendered: its optional `# HELP` line and its sample lines in text 0.0.4,
+/// plus one fingerprint per series.
+struct PreparedFamily: Sendable {
+    let name: String
+    /// counter, gauge, histogram, summary or untyped.
+    let type: MetricType
+    /// `# HELP …\n` then the sample lines.
+    let bytes: [UInt8]
+    /// Where the sample lines start in `bytes` (0 without HELP).
+    let linesStart: Int
+    /// Name + labels of each series.
+    let fingerprints: [UInt64]
+    /// The labels of each series (kept for the push's duration only, to check duplicates).
+    let labelSets: [[Label]]
+    let lineCount: Int
+
+    init(_ family: MetricFamily) {
+        name = family.name
+        type = family.type
+        var encoded: [UInt8] = []
+        TextEncoder.append(family, to: &encoded)
+        // Cut the `# TYPE` line out: the scrape writes one per family, from the store's index.
+        var helpEnd = 0
+        if family.help != nil, let newline = encoded.firstIndex(of: 0x0A) { helpEnd = newline + 1 }
+        let typeEnd = (encoded[helpEnd...].firstIndex(of: 0x0A) ?? (encoded.count - 1)) + 1
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encoded.count - (typeEnd - helpEnd))
+        bytes.append(contentsOf: encoded[..<helpEnd])
+        bytes.append(contentsOf: encoded[typeEnd...])
+        self.bytes = bytes
+        linesStart = helpEnd
+        var lines = 0
+        for byte in bytes[helpEnd...] where byte == 0x0A { lines += 1 }
+        lineCount = lines
+        labelSets = family.metrics.map(\.labels)
+        fingerprints = family.metrics.map {
+            ExpositionValidator.seriesFingerprint(name: family.name, labels: $0.labels)
+        }
+    }
+
+    /// Names a histogram or summary writes besides its own: `_bucket`, `_sum`, `_count`.
+    var derivedNames: [String] { Self.derivedNames(name, type) }
+
+    static func derivedNames(_ name: String, _ type: MetricType) -> [String] {
+        switch type {
+        case .histogram, .gaugeHistogram: [name + "_bucket", name + "_sum", name + "_count"]
+        case .summary: [name + "_sum", name + "_count"]
+        default: []
+        }
+    }
+}
