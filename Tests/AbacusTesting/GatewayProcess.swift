@@ -1,0 +1,126 @@
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `abacus gateway` run as users run it: the built executable in a child process, on
+/// 127.0.0.1 with a port it picks itself (`--web.listen-address=127.0.0.1:0`, the port read
+/// from its `listening` log line), with its own data directory. Stopped by PID.
+///
+/// Restarting with ``start(arguments:)`` again reuses the same directory, so the database
+/// survives: that is how restart and crash tests use it.
+public final class GatewayProcess: @unchecked Sendable {
+    /// The data directory (the SQLite file is `gateway.sqlite` in it unless the arguments say otherwise).
+    public let directory: URL
+    public private(set) var process: Process?
+    public private(set) var port: Int = 0
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var logURL: URL { directory.appendingPathComponent("gateway.log") }
+    public var databasePath: String { directory.appendingPathComponent("gateway.sqlite").path }
+
+    /// A new, empty data directory.
+    public init() throws {
+        directory = try Peers.temporaryDirectory("gateway")
+    }
+
+    /// The `abacus` executable SwiftPM built beside the test bundle, or in `.build/debug`.
+    public static let executable: URL? = {
+        var candidates: [URL] = []
+        if let bundle = Bundle.main.executableURL {
+            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("abacus"))
+        }
+        for bundle in Bundle.allBundles {
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("abacus"))
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/abacus"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    /// Starts the gateway (`--storage.path` defaults to ``databasePath``) and waits until
+    /// `/-/ready` answers 200. The log is appended to across restarts.
+    public func start(arguments: [String] = []) async throws {
+        guard let executable = Self.executable else { throw PeerError("the abacus executable was not built") }
+        var all = ["gateway", "--web.listen-address=127.0.0.1:0"]
+        if !arguments.contains(where: { $0.hasPrefix("--storage.path") }) {
+            all.append("--storage.path=\(databasePath)")
+        }
+        all.append(contentsOf: arguments)
+        if !FileManager.default.fileExists(atPath: logURL.path) {
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: logURL)
+        try log.seekToEnd()
+        let before = log.offsetInFile
+        defer { try? log.close() }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = all
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+
+        let deadline = Date().addingTimeInterval(60)
+        port = 0
+        while port == 0 {
+            if !process.isRunning {
+                throw PeerError("abacus gateway exited (status \(process.terminationStatus)):\n\(self.log)")
+            }
+            if let text = try? String(contentsOf: logURL, encoding: .utf8) {
+                let fresh = String(decoding: Array(text.utf8).dropFirst(Int(before)), as: UTF8.self)
+                if let range = fresh.range(of: "msg=listening address=127.0.0.1:") {
+                    let digits = fresh[range.upperBound...].prefix { $0.isNumber }
+                    port = Int(digits) ?? 0
+                }
+            }
+            if Date() > deadline { throw PeerError("abacus gateway did not listen within 60 s:\n\(self.log)") }
+            if port == 0 { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+        while true {
+            if let response = try? await HTTP.request("GET", baseURL + "/-/ready", timeout: 2), response.status == 200 {
+                return
+            }
+            if Date() > deadline { throw PeerError("abacus gateway not ready within 60 s:\n\(self.log)") }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    /// The whole log so far.
+    public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// SIGTERM and wait for the exit; returns the exit status (SIGKILL after `grace` seconds,
+    /// then the status is that of the kill).
+    @discardableResult
+    public func stop(grace: TimeInterval = 20) -> Int32 {
+        guard let process else { return 0 }
+        ProcessRunner.stop(process, grace: grace)
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    /// `kill -9`: no chance to commit or clean up.
+    public func kill9() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Stops the gateway if running and removes the directory.
+    public func remove() {
+        if process != nil { stop(grace: 5) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
