@@ -4,7 +4,7 @@
 #
 #   Benchmarks/gateway/run.sh pushgateway [options]          start Debian's 1.5.1 and measure it
 #   Benchmarks/gateway/run.sh http://127.0.0.1:PORT [opts]   measure a server that is running
-#   Benchmarks/gateway/run.sh abacus                         placeholder: exits 2 until it exists
+#   Benchmarks/gateway/run.sh abacus [--abacus-storage durable|memory]   start our release build
 #
 # See Benchmarks/gateway/README.md for what is measured and how to read the table.
 set -euo pipefail
@@ -20,7 +20,8 @@ TARGET
                          (persistence file in a temp dir) and stop it on exit
   http://127.0.0.1:PORT  base URL of an already running Pushgateway-compatible server
                          (loopback only; a path after the port is used as route prefix)
-  abacus                 placeholder for our gateway: prints "not built yet", exits 2
+  abacus                 start our `abacus gateway` (release build; see --abacus-bin) on
+                         127.0.0.1:<free port>, database in a temp dir, and stop it on exit
 
 options (defaults in brackets)
   --out FILE                  also write the result table as Markdown to FILE
@@ -47,14 +48,11 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 TARGET=$1; shift
 case "$TARGET" in
   -h|--help) usage; exit 0 ;;
-  abacus)
-    echo "abacus gateway: not built yet (issue 3). When it exists, start it on 127.0.0.1 and run:"
-    echo "  Benchmarks/gateway/run.sh http://127.0.0.1:PORT --pid PID"
-    exit 2 ;;
 esac
 
 OUT="" GROUPS_N=100000 POP_LIMIT=600 POP_CONC=4 KEYS=100 DURATION=20 CONNS=16 THREADS=2
 WRK_TIMEOUT=60 SCRAPE_RUNS=3 SCRAPE_TIMEOUT=300 SERVER_PID="" SKIP_POPULATED=0
+ABACUS_BIN="$HERE/../../.build/release/abacus" ABACUS_STORAGE=durable
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
@@ -70,6 +68,8 @@ while [[ $# -gt 0 ]]; do
     --scrape-timeout) SCRAPE_TIMEOUT=$2; shift 2 ;;
     --pid) SERVER_PID=$2; shift 2 ;;
     --skip-populated) SKIP_POPULATED=1; shift ;;
+    --abacus-bin) ABACUS_BIN=$2; shift 2 ;;
+    --abacus-storage) ABACUS_STORAGE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -155,9 +155,36 @@ start_pushgateway() {  # fresh process, empty persistence file, new free port
   die "prometheus-pushgateway did not become ready"
 }
 
+start_abacus() {  # fresh process, empty database, new free port
+  local attempt storage
+  stop_started
+  rm -f "$TMP"/abacus.sqlite*
+  storage="$TMP/abacus.sqlite"
+  [[ $ABACUS_STORAGE == memory ]] && storage=":memory:"
+  for attempt in 1 2 3; do
+    PORT=$(free_port)
+    BASE="http://127.0.0.1:$PORT"
+    "$ABACUS_BIN" gateway \
+      --web.listen-address="127.0.0.1:$PORT" \
+      --storage.path="$storage" \
+      --web.enable-admin-api \
+      --log.level=warn >>"$TMP/server.log" 2>&1 &
+    STARTED_PID=$!
+    if wait_ready "$BASE"; then SERVER_PID=$STARTED_PID; return 0; fi
+    stop_started
+  done
+  cat "$TMP/server.log" >&2 || true
+  die "abacus gateway did not become ready"
+}
+
 if [[ $TARGET == pushgateway ]]; then
   SERVER_NAME=$(prometheus-pushgateway --version 2>&1 | head -1 | sed 's/ *(.*//')
   start_pushgateway
+elif [[ $TARGET == abacus ]]; then
+  [[ -x $ABACUS_BIN ]] || die "$ABACUS_BIN not found: swift build -c release --product abacus (or --abacus-bin)"
+  [[ $ABACUS_STORAGE == durable || $ABACUS_STORAGE == memory ]] || die "--abacus-storage must be durable or memory"
+  SERVER_NAME="abacus gateway ($ABACUS_STORAGE)"
+  start_abacus
 else
   [[ $TARGET =~ ^http://(127\.0\.0\.1|localhost|\[::1\]):([0-9]+)(/.*)?$ ]] \
     || die "TARGET must be pushgateway, abacus or http://127.0.0.1:PORT[/prefix] (loopback only)"
@@ -235,10 +262,10 @@ BENCH_SERIES_EMPTY=$(( KEYS * 100 ))
 
 # ---------------------------------------------------------------- 2. populated store
 if (( ! SKIP_POPULATED )); then
-  if [[ $TARGET == pushgateway ]]; then
+  if [[ $TARGET == pushgateway || $TARGET == abacus ]]; then
     # A fresh process: a Go heap keeps the first run's garbage, which would hide what the
     # stored series cost. (URL targets: bench groups are wiped and the fresh RSS is the base.)
-    start_pushgateway
+    if [[ $TARGET == pushgateway ]]; then start_pushgateway; else start_abacus; fi
     R[wipe]="restarted (pid $SERVER_PID)"
     R[rss_before]=$(rss_kib)
   else

@@ -32,6 +32,8 @@ extension GroupStore {
         func check(_ push: PreparedPush, mode: Mode, limits: StoreLimits, consistency: Bool) throws(PushRejection) {
             let id = ids[push.key]
             let old = id.map { slots[Int($0)]! }
+            var pushedNames: Set<String> = []
+            for family in push.families { pushedNames.insert(family.name) }
             // Families the push replaces in its group: they do not count against it.
             var replaced: [Int32: Int] = [:]
             var replacedLines = 0
@@ -41,7 +43,7 @@ extension GroupStore {
                     let isReplaced =
                         switch mode {
                         case .replaceGroup: true
-                        case .replaceFamilies: push.families.contains { $0.name == name }
+                        case .replaceFamilies: pushedNames.contains(name)
                         }
                     if isReplaced {
                         replaced[slice.family] = position
@@ -53,8 +55,6 @@ extension GroupStore {
                 let entry = index[family]
                 return entry.permanent || entry.owners > (replaced[family] != nil ? 1 : 0)
             }
-            var pushedNames: Set<String> = []
-            for family in push.families { pushedNames.insert(family.name) }
             for family in push.families {
                 if GroupStore.reservedNames.contains(family.name) {
                     throw .invalid(
@@ -152,9 +152,11 @@ extension GroupStore {
             // Kept families (POST) and pushed ones, merged in name order.
             var parts: [(name: String, kept: StoredGroup.Slice?, pushed: PreparedFamily?)] = []
             if let old, mode == .replaceFamilies {
+                var pushedNames: Set<String> = []
+                for family in push.families { pushedNames.insert(family.name) }
                 for slice in old.families {
                     let name = index[slice.family].name
-                    if !push.families.contains(where: { $0.name == name }) { parts.append((name, slice, nil)) }
+                    if !pushedNames.contains(name) { parts.append((name, slice, nil)) }
                 }
             }
             for family in push.families { parts.append((family.name, nil, family)) }
