@@ -3,7 +3,10 @@
 # tests use as referees and the tools the scripts call.
 #
 #   Debian: prometheus (gives promtool), prometheus-pushgateway, protobuf-compiler, curl,
-#           netcat-openbsd, socat
+#           netcat-openbsd, socat, sqlite3 (integrity checks of the gateway's database),
+#           golang-go + golang-github-prometheus-client-golang-dev (a real client_golang pusher,
+#           built offline by scripts/build-go-pusher.sh), libsqlite3-dev and zlib1g-dev (the
+#           gateway links SQLite and zlib)
 #   PyPI:   prometheus-client (pinned: the interop tests and fixtures know 0.26.0's behaviour),
 #           into the `python3` on PATH
 #
@@ -12,8 +15,8 @@
 # As a non-root user it installs nothing and only reports what is missing.
 set -euo pipefail
 
-debian_packages=(prometheus prometheus-pushgateway protobuf-compiler curl netcat-openbsd socat
-    golang-go golang-github-prometheus-client-golang-dev)
+debian_packages=(prometheus prometheus-pushgateway protobuf-compiler curl netcat-openbsd socat sqlite3
+    libsqlite3-dev zlib1g-dev golang-go golang-github-prometheus-client-golang-dev)
 
 is_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]

@@ -231,8 +231,19 @@ extension GroupStore {
             }
         }
 
+        /// Adds the group's deadline to the heap. Entries left by earlier pushes to the same
+        /// group are skipped when they come out; when they outnumber the live groups the heap
+        /// is rebuilt (O(groups), amortised O(1) per push), so it stays bounded by the store.
         mutating func track(_ group: StoredGroup) {
-            if let deadline = group.deadlineMs { deadlines.push(deadline, group.key) }
+            guard let deadline = group.deadlineMs else { return }
+            deadlines.push(deadline, group.key)
+            if deadlines.count > 2 * ids.count + 1024 {
+                var rebuilt = DeadlineHeap()
+                for case let stored? in slots {
+                    if let deadline = stored.deadlineMs { rebuilt.push(deadline, stored.key) }
+                }
+                deadlines = rebuilt
+            }
         }
 
         mutating func remove(id: UInt32) {

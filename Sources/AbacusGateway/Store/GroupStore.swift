@@ -50,7 +50,10 @@ public final class GroupStore: Sendable {
         -> Journal.Ticket?
     {
         let now = Double(nowMs) / 1000
-        let deadline = ttlMs.map { nowMs + $0 }
+        let deadline = ttlMs.map { ttl in
+            let (sum, overflow) = nowMs.addingReportingOverflow(ttl)
+            return overflow ? Int64.max : sum
+        }
         let result: Result<Journal.Ticket?, PushRejection> = state.withLock { state in
             var undo: [(UInt32, StoredGroup?, StoredGroup)] = []
             for push in pushes {
