@@ -98,7 +98,11 @@ enum SnappyFrames {
                     length = data.count
                     if length > 0 { target!.initialize(from: data.baseAddress!, count: length) }
                 } else {
-                    guard case .success(let header) = SnappyBlock.readLength(data) else { return nil }
+                    let header: (length: Int, size: Int)
+                    switch SnappyBlock.readLength(data) {
+                    case .success(let value): header = value
+                    case .failure(let error): return error  // Already checked by the first pass.
+                    }
                     length = header.length
                     let elements = UnsafeBufferPointer(rebasing: data[(data.startIndex + header.size)...])
                     if let error = SnappyBlock.decodeElements(elements, into: target, count: length) {

@@ -60,9 +60,10 @@ public enum Snappy {
     /// An empty input is an empty output (Go's reader reports end of stream). A stream may
     /// repeat the identifier chunk, so concatenated streams decode as one. The chunk headers are
     /// read first and the declared total is checked against `maxLength`, so the output is
-    /// allocated exactly once and a decompression bomb is refused before any allocation. Unlike
-    /// Go's reader, a skippable chunk longer than 76,494 bytes is skipped rather than refused (the
-    /// format allows 16 MiB). O(n) in the size of the input plus the output.
+    /// allocated exactly once and a decompression bomb is refused before any allocation. One
+    /// difference from Go's reader, which refuses any chunk longer than 76,494 bytes: longer
+    /// chunks are accepted as the format allows (a skippable chunk may hold 16 MiB; a data chunk
+    /// must still decode to at most 64 KiB). O(n) in the size of the input plus the output.
     ///
     /// - Parameters:
     ///   - bytes: The framed stream, complete.
