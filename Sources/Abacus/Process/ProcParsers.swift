@@ -66,10 +66,13 @@ enum ProcParsers {
     /// O(file length).
     static func bootTime(_ bytes: [UInt8]) -> UInt64? {
         let prefix = Array("btime ".utf8)
-        for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: prefix) {
-            return ProcText.unsigned(ProcText.trimmed(line.dropFirst(prefix.count)))
+        var bootTime: UInt64?
+        ProcText.forEachLine(of: bytes[...]) { line in
+            guard line.starts(with: prefix) else { return true }
+            bootTime = ProcText.unsigned(ProcText.trimmed(line.dropFirst(prefix.count)))
+            return false
         }
-        return nil
+        return bootTime
     }
 
     /// `InOctets` and `OutOctets` of the `IpExt:` lines of `/proc/[pid]/net/netstat` (a line of
@@ -78,23 +81,25 @@ enum ProcParsers {
     static func ipOctets(_ bytes: [UInt8]) -> (received: UInt64, transmitted: UInt64)? {
         let prefix = Array("IpExt:".utf8)
         var names: [ArraySlice<UInt8>]?
-        for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: prefix) {
+        var octets: (received: UInt64, transmitted: UInt64)?
+        ProcText.forEachLine(of: bytes[...]) { line in
+            guard line.starts(with: prefix) else { return true }
             let tokens = line.dropFirst(prefix.count).split(whereSeparator: ProcText.isSpace)
             guard let header = names else {
                 names = tokens
-                continue
+                return true
             }
-            guard header.count == tokens.count else { return nil }
+            guard header.count == tokens.count else { return false }
             var received: UInt64?
             var transmitted: UInt64?
             for (name, value) in zip(header, tokens) {
                 if name.elementsEqual("InOctets".utf8) { received = ProcText.unsigned(value) }
                 if name.elementsEqual("OutOctets".utf8) { transmitted = ProcText.unsigned(value) }
             }
-            guard let received, let transmitted else { return nil }
-            return (received, transmitted)
+            if let received, let transmitted { octets = (received, transmitted) }
+            return false
         }
-        return nil
+        return octets
     }
 }
 
@@ -144,7 +149,7 @@ struct MallocTotals: Equatable {
         var rest: UInt64?
         var mmap: UInt64?
         var arena: UInt64?
-        for line in bytes[tailStart...].split(separator: UInt8(ascii: "\n")) {
+        ProcText.forEachLine(of: bytes[tailStart...]) { line in
             let line = ProcText.trimmed(line)
             if line.starts(with: "<total type=\"fast\"".utf8) {
                 fast = Self.sizeAttribute(line)
@@ -155,6 +160,7 @@ struct MallocTotals: Equatable {
             } else if line.starts(with: "<system type=\"current\"".utf8) {
                 arena = Self.sizeAttribute(line)
             }
+            return true
         }
         guard let fast, let rest, let mmap, let arena else { return nil }
         let (free, overflow) = fast.addingReportingOverflow(rest)
@@ -184,6 +190,16 @@ enum ProcText {
     static func isSpace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
             || byte == UInt8(ascii: "\r")
+    }
+
+    /// Calls `body` with each line of `bytes` (without its line feed) until it returns false.
+    static func forEachLine(of bytes: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) -> Bool) {
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            if !body(bytes[start..<end]) { return }
+            start = end + 1
+        }
     }
 
     /// `bytes` without leading and trailing white space.

@@ -18,9 +18,9 @@
                     }
                 }
             }
-            snapshot.openFileDescriptors = LinuxSystem.openFileDescriptorCount().map(Double.init)
-            snapshot.maxFileDescriptors = LinuxSystem.softLimit(RLIMIT_NOFILE).map(Double.init)
-            snapshot.virtualMemoryMaxBytes = LinuxSystem.softLimit(RLIMIT_AS).map(Double.init)
+            snapshot.openFileDescriptors = LinuxSystem.openFileDescriptorCount().map { Double($0) }
+            snapshot.maxFileDescriptors = LinuxSystem.softLimit(RLIMIT_NOFILE).map { Double($0) }
+            snapshot.virtualMemoryMaxBytes = LinuxSystem.softLimit(RLIMIT_AS).map { Double($0) }
             if let bytes = ProcFile.read("/proc/self/net/netstat"), let octets = ProcParsers.ipOctets(bytes) {
                 snapshot.networkReceiveBytes = Double(octets.received)
                 snapshot.networkTransmitBytes = Double(octets.transmitted)

@@ -8,12 +8,14 @@ public import AbacusExposition
 /// to their own series, so every Abacus process can be watched like any Prometheus target. The
 /// `process_*` families carry the names, types and HELP texts of client_golang's process
 /// collector, so dashboards and alerts written for Go services work unchanged. Nothing is
-/// cached between calls except constants (clock tick, page size, the system's boot time).
+/// cached between calls but facts read once per process: the clock tick, the page size, the
+/// system's boot time, whether `stat` of `/proc/self/fd` counts descriptors, and where glibc's
+/// `malloc_info` is.
 ///
 /// | family | type | Linux source |
 /// |---|---|---|
 /// | `process_cpu_seconds_total` | counter | `utime + stime` of `/proc/self/stat`, ÷ `sysconf(_SC_CLK_TCK)` |
-/// | `process_open_fds` | gauge | entries of `/proc/self/fd` |
+/// | `process_open_fds` | gauge | entries of `/proc/self/fd` (its `stat` size on Linux 6.2+) |
 /// | `process_max_fds` | gauge | soft `RLIMIT_NOFILE` (`getrlimit`) |
 /// | `process_virtual_memory_bytes` | gauge | `vsize` of `/proc/self/stat` |
 /// | `process_virtual_memory_max_bytes` | gauge | soft `RLIMIT_AS`; unlimited is 2⁶⁴ − 1 (1.8446744073709552e+19), as client_golang reports it |
@@ -49,14 +51,17 @@ public struct ProcessMetrics: Sendable {
 
     /// The process metrics as families sorted by name, each holding one unlabelled metric.
     ///
-    /// Cost on Linux: about a dozen system calls, tens of microseconds. `/proc/self/stat` and
-    /// `/proc/self/net/netstat` are each opened, read with a 4 KiB stack buffer and closed; the
-    /// open descriptors are counted with one `stat` of `/proc/self/fd` on Linux 6.2 and later
-    /// (earlier kernels: a directory read, O(open descriptors)); two `getrlimit` calls; the first
-    /// collection of the process also reads `/proc/stat` once for the boot time. `malloc_info`
-    /// locks each malloc arena in turn while it walks the arena's free lists, O(arenas × free
-    /// chunks), briefly delaying other threads' allocations in that arena, and writes its
-    /// report into a small in-memory stream. Safe to call from any thread, concurrently.
+    /// Cost on Linux: about a dozen system calls and no file kept open; about 60 µs in a release
+    /// build on a 2-core machine, three quarters of it the kernel generating
+    /// `/proc/self/net/netstat`. `/proc/self/stat` and `/proc/self/net/netstat` are each opened,
+    /// read through a 4 KiB stack buffer and closed; the open descriptors are counted with one
+    /// `stat` of `/proc/self/fd` on Linux 6.2 and later (earlier kernels: a listing of the
+    /// directory, O(open descriptors)); two `getrlimit` calls; the first collection of the
+    /// process also reads `/proc/stat` for the boot time, lists `/proc/self/fd` once to check
+    /// the `stat` count, and looks up `malloc_info` with `dlopen`/`dlsym`. `malloc_info` locks each malloc
+    /// arena in turn while it walks that arena's free lists, O(arenas × free chunks), briefly
+    /// delaying other threads' allocations in it, and writes its report into an in-memory
+    /// stream (about 5 µs with one arena). Safe to call from any thread, concurrently.
     public func collect() -> [MetricFamily] {
         Self.families(from: ProcessSnapshot.current())
     }
