@@ -11,7 +11,8 @@ public import Testing
 #endif
 
 /// Real Prometheus software used as referees by the interop tests: `promtool`, `prometheus`,
-/// `prometheus-pushgateway` and Python's `prometheus_client`.
+/// `prometheus-pushgateway`, Python's `prometheus_client`, `curl`, and `go` with client_golang's
+/// sources (to build Tests/Interop/go-pusher).
 ///
 /// `scripts/install-test-deps.sh` installs them. When one is missing, ``require(_:)`` records
 /// an issue (the test fails) if the environment has `CI=true`, and otherwise prints a note and
@@ -23,6 +24,10 @@ public enum Peers {
         case prometheus
         case pushgateway = "prometheus-pushgateway"
         case pythonClient = "python3 with prometheus_client"
+        case curl
+        /// `go` with Debian's client_golang sources in /usr/share/gocode (golang-go and
+        /// golang-github-prometheus-client-golang-dev), what scripts/build-go-pusher.sh needs.
+        case go
     }
 
     /// `CI=true` (or `1`) in the environment.
@@ -53,8 +58,15 @@ public enum Peers {
         case .prometheus: executable("prometheus")
         case .pushgateway: executable("prometheus-pushgateway")
         case .pythonClient: pythonWithClient
+        case .curl: executable("curl")
+        case .go:
+            FileManager.default.fileExists(atPath: goClientSources) ? executable("go") : nil
         }
     }
+
+    /// A file of client_golang's push package as Debian installs its sources.
+    public static let goClientSources =
+        "/usr/share/gocode/src/github.com/prometheus/client_golang/prometheus/push/push.go"
 
     /// The first `python3` that can `import prometheus_client`: the one on `PATH` (a pyenv here),
     /// then the system's.

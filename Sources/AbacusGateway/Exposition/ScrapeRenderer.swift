@@ -63,7 +63,12 @@ public enum ScrapeRenderer {
             let ownFamily = ownByName[entry.name]
             if ownFamily == nil && held.isEmpty { continue }
             let omName = openMetrics ? openMetricsName(entry.name, entry.type) : entry.name
-            let addTotal = openMetrics && entry.type == .counter && omName == entry.name
+            // A counter pushed without `_total` is written as `unknown` in OpenMetrics, samples
+            // unchanged: as a counter its samples would have to be renamed `<name>_total`, and
+            // Prometheus (which asks for OpenMetrics first) would store series under another
+            // name than the Pushgateway gives them, breaking dashboards when binaries are swapped.
+            let omType =
+                openMetrics && entry.type == .counter && omName == entry.name ? "unknown" : entry.type.openMetricsName
             if let ownFamily {
                 scratch.removeAll(keepingCapacity: true)
                 if openMetrics {
@@ -88,17 +93,12 @@ public enum ScrapeRenderer {
                 }
                 buffer.writeString("# TYPE ")
                 buffer.writeString(omName)
-                buffer.writeString(
-                    openMetrics ? " \(entry.type.openMetricsName)\n" : " \(entry.type.textName ?? "untyped")\n")
+                buffer.writeString(openMetrics ? " \(omType)\n" : " \(entry.type.textName ?? "untyped")\n")
             }
             for owner in held {
                 let group = snapshot.groups[Int(owner >> 32)]
                 let lines = group.lineBytes(group.families[Int(owner & 0xFFFF_FFFF)])
-                if addTotal {
-                    writeWithTotal(lines, nameLength: entry.name.utf8.count, into: &buffer)
-                } else {
-                    buffer.writeBytes(lines)
-                }
+                buffer.writeBytes(lines)
             }
         }
         if openMetrics { buffer.writeString("# EOF\n") }
@@ -145,15 +145,4 @@ public enum ScrapeRenderer {
         }
     }
 
-    /// Counter lines of a family named without `_total`: OpenMetrics wants `<name>_total`.
-    static func writeWithTotal(_ lines: ArraySlice<UInt8>, nameLength: Int, into buffer: inout ByteBuffer) {
-        var start = lines.startIndex
-        while start < lines.endIndex {
-            let end = (lines[start...].firstIndex(of: 0x0A) ?? (lines.endIndex - 1)) + 1
-            buffer.writeBytes(lines[start..<(start + nameLength)])
-            buffer.writeString("_total")
-            buffer.writeBytes(lines[(start + nameLength)..<end])
-            start = end
-        }
-    }
 }
