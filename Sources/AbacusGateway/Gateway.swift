@@ -77,7 +77,15 @@ public final class GatewayServer: Sendable {
         let nowMs = UnixTime.nowMs()
         var restored = 0
         var skipped = 0
+        var expired = 0
         for row in try storage.rows() {
+            // Expired while the gateway was down: not restored, and its row is deleted (the
+            // journal writer commits the deletion when it starts).
+            if let deadlineMs = row.deadlineMs, deadlineMs <= nowMs {
+                _ = core.journal?.enqueue(.delete(row.path))
+                expired += 1
+                continue
+            }
             do {
                 let key = try GroupingKey.parse(path: row.path)
                 let families = try TextParser.parse(row.exposition)
@@ -96,7 +104,7 @@ public final class GatewayServer: Sendable {
             "storage restored",
             metadata: [
                 "path": "\(storage.path)", "groups": "\(counts.groups)", "series": "\(counts.lines)",
-                "skipped": "\(skipped)", "rows": "\(restored + skipped)",
+                "skipped": "\(skipped)", "expired": "\(expired)", "rows": "\(restored + skipped + expired)",
                 "seconds": "\((ContinuousClock.now - start).seconds)",
             ])
     }

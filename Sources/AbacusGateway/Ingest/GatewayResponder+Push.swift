@@ -34,8 +34,10 @@ extension GatewayResponder {
             return Response(status: .accepted)
         }
         let nowMs = UnixTime.nowMs()
+        // A refused push that creates its group gives it this TTL (the default if the push's is invalid).
+        var ttl = gateway.configuration.defaultTTLMs
         do throws(PushRejection) {
-            let ttl = try ttlMs(request)
+            ttl = try ttlMs(request)
             let body = try await collect(request)
             let families = try PushBody.decode(
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
@@ -50,7 +52,7 @@ extension GatewayResponder {
             gateway.metrics.countPush(method: method.rawValue, outcome: "accepted")
             return Response(status: .ok)
         } catch {
-            if error.status != 413 { gateway.store.recordFailure(key: key, nowMs: nowMs) }
+            if error.status != 413 { gateway.store.recordFailure(key: key, nowMs: nowMs, ttlMs: ttl) }
             return refuse(error, method)
         }
     }
@@ -86,13 +88,28 @@ extension GatewayResponder {
                 do {
                     families = try TextParser.parse(part.body)
                 } catch {
-                    throw .invalid("parse", "group \(part.path): could not parse the text body: \(error)")
+                    // Line numbers in the batch, not in the group's part.
+                    let problem =
+                        (error as? ExpositionError).flatMap { parsed in
+                            parsed.line.map { "line \(part.line + $0): \(parsed.message)" }
+                        } ?? "\(error)"
+                    throw .invalid("parse", "group \(part.path): could not parse the text body: \(problem)")
                 }
-                pushes.append(
-                    try PreparedPush.prepare(families: families, key: key, limits: gateway.configuration.limits))
+                do throws(PushRejection) {
+                    pushes.append(
+                        try PreparedPush.prepare(families: families, key: key, limits: gateway.configuration.limits))
+                } catch {
+                    throw error.naming(part.path)
+                }
             }
-            let ticket = try gateway.store.apply(
-                pushes, mode: method == .put ? .replaceGroup : .replaceFamilies, nowMs: nowMs, ttlMs: ttl)
+            let ticket: Journal.Ticket?
+            do throws(PushRejection) {
+                ticket = try gateway.store.apply(
+                    pushes, mode: method == .put ? .replaceGroup : .replaceFamilies, nowMs: nowMs, ttlMs: ttl)
+            } catch {
+                // The store names the refused group when the batch has several.
+                throw pushes.count == 1 ? error.naming(pushes[0].key.path) : error
+            }
             if let failure = await gateway.waitCommitted(ticket) {
                 gateway.metrics.countPush(method: method.rawValue, outcome: "failed")
                 return failure
@@ -138,6 +155,13 @@ extension GatewayResponder {
         } catch {
             throw tooLarge
         }
+    }
+}
+
+extension PushRejection {
+    /// The rejection with the batch group it concerns named first: `group job/b: …`.
+    func naming(_ path: String) -> PushRejection {
+        PushRejection(status: status, reason: reason, "group \(path): \(message)")
     }
 }
 

@@ -43,7 +43,8 @@ public final class Journal: Sendable {
         var nextTicket: Ticket = 1
         var committed: Ticket = 0
         var waiters: [(Ticket, CheckedContinuation<Void, any Error>)] = []
-        var failure: JournalError?
+        /// The latest failed transactions (a waiter can arrive after later ones committed).
+        var failures: [JournalError] = []
     }
 
     let state = Mutex(State())
@@ -79,9 +80,8 @@ public final class Journal: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let ready: Result<Void, JournalError>? = state.withLock { state in
                 if ticket <= state.committed {
-                    if let failure = state.failure, ticket > failure.firstTicket - 1, ticket <= failure.lastTicket {
-                        return .failure(failure)
-                    }
+                    let failed = state.failures.last { $0.firstTicket <= ticket && ticket <= $0.lastTicket }
+                    if let failed { return .failure(failed) }
                     return .success(())
                 }
                 state.waiters.append((ticket, continuation))
@@ -105,8 +105,12 @@ public final class Journal: Sendable {
     func complete(through ticket: Ticket, firstTicket: Ticket, error: (any Error)?) {
         let ready = state.withLock { state in
             state.committed = max(state.committed, ticket)
-            state.failure = error.map {
+            let failure = error.map {
                 JournalError(firstTicket: firstTicket, lastTicket: ticket, message: String(describing: $0))
+            }
+            if let failure {
+                state.failures.append(failure)
+                if state.failures.count > 64 { state.failures.removeFirst() }
             }
             var ready: [CheckedContinuation<Void, any Error>] = []
             state.waiters.removeAll { waiter in
@@ -114,7 +118,7 @@ public final class Journal: Sendable {
                 ready.append(waiter.1)
                 return true
             }
-            return (ready, state.failure)
+            return (ready, failure)
         }
         for continuation in ready.0 {
             if let failure = ready.1 { continuation.resume(throwing: failure) } else { continuation.resume() }

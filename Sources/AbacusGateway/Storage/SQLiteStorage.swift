@@ -139,7 +139,10 @@ struct JournalWriter: Service {
             let start = ContinuousClock.now
             var failure: (any Error)?
             do {
-                try await storage.write(batch)
+                // Not cancellable: graceful shutdown cancels the loop in `run()`, and GRDB would
+                // interrupt a transaction in progress, losing its batch. An unstructured task
+                // does not inherit the cancellation; the final `drain()` waits for it.
+                try await Task { [storage] in try await storage.write(batch) }.value
             } catch {
                 failure = error
                 logger.error("commit failed", metadata: ["error": "\(error)", "changes": "\(batch.changes.count)"])

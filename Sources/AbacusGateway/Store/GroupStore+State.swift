@@ -65,11 +65,11 @@ extension GroupStore {
                 if let existing = index.id(of: family.name), index[existing].type != family.type,
                     heldElsewhere(existing)
                 {
-                    let held = index[existing].permanent ? "the gateway's own metric" : "stored by other groups"
+                    let held = index[existing].permanent ? ", the gateway's own metric" : " stored by other groups"
                     throw .invalid(
                         "type_conflict",
                         "metric \(family.name) is pushed as \(family.type.textName ?? "?") but is a "
-                            + "\(index[existing].type.textName ?? "?") \(held); a name has one type in the gateway")
+                            + "\(index[existing].type.textName ?? "?")\(held); a name has one type in the gateway")
                 }
                 if let base = index.owner(ofDerived: family.name),
                     heldElsewhere(base) || pushedNames.contains(index[base].name)
@@ -262,8 +262,11 @@ extension GroupStore {
         }
 
         /// Sets the failure time of the push's group, creating the group empty if it does not
-        /// exist (as the Pushgateway does) and the store has room. Returns the updated group.
-        mutating func recordFailure(_ push: PreparedPush, now: Double, limits: StoreLimits) -> StoredGroup? {
+        /// exist (as the Pushgateway does) and the store has room. A group it creates gets the
+        /// push's deadline, so it expires as the push's group would have. Returns the updated group.
+        mutating func recordFailure(_ push: PreparedPush, now: Double, limits: StoreLimits, deadlineMs: Int64?)
+            -> StoredGroup?
+        {
             if let id = ids[push.key] {
                 let updated = slots[Int(id)]!.with(failureTime: now, deadlineMs: .none)
                 slots[Int(id)] = updated
@@ -272,8 +275,9 @@ extension GroupStore {
             guard ids.count < limits.maxGroups else { return nil }
             let id = freeIDs.popLast() ?? UInt32(slots.count)
             let group = StoredGroup.empty(key: push.key, labelBytes: push.labelBytes).with(
-                failureTime: now, deadlineMs: .none)
+                failureTime: now, deadlineMs: .some(deadlineMs))
             install(id: id, old: nil, new: group)
+            track(group)
             return group
         }
 

@@ -64,11 +64,17 @@ public final class GroupStore: Sendable {
                     undo.append((id, old, new))
                 } catch {
                     for (id, old, new) in undo.reversed() { state.install(id: id, old: new, new: old) }
-                    if let failed = state.recordFailure(push, now: now, limits: limits), let journal {
+                    if let failed = state.recordFailure(push, now: now, limits: limits, deadlineMs: deadline),
+                        let journal
+                    {
                         _ = journal.enqueue(.upsert(state.row(failed)))
                     }
                     state.index.collect()
-                    return .failure(error)
+                    // In a batch, say which group was refused.
+                    guard pushes.count > 1 else { return .failure(error) }
+                    var named = error
+                    named.message = "group \(push.key.path): \(error.message)"
+                    return .failure(named)
                 }
             }
             state.index.collect()
@@ -83,11 +89,16 @@ public final class GroupStore: Sendable {
     }
 
     /// Sets the group's `push_failure_time_seconds` after a push to it was refused before it
-    /// reached the store (unparseable body, bad TTL…). Creates the group empty if needed.
-    public func recordFailure(key: GroupingKey, nowMs: Int64) {
+    /// reached the store (unparseable body, bad TTL…). Creates the group empty if needed, with
+    /// the push's time to live `ttlMs` (`nil`: never expire).
+    public func recordFailure(key: GroupingKey, nowMs: Int64, ttlMs: Int64? = nil) {
         let push = PreparedPush(key: key, labelBytes: PreparedPush.labelBytes(for: key), families: [], lineCount: 0)
+        let deadline = ttlMs.map { nowMs + $0 }
         state.withLock { state in
-            if let failed = state.recordFailure(push, now: Double(nowMs) / 1000, limits: limits), let journal {
+            if let failed = state.recordFailure(
+                push, now: Double(nowMs) / 1000, limits: limits, deadlineMs: deadline),
+                let journal
+            {
                 _ = journal.enqueue(.upsert(state.row(failed)))
             }
         }

@@ -25,13 +25,15 @@ public struct PreparedPush: Sendable {
     public static func prepare(families: [MetricFamily], key: GroupingKey, limits: StoreLimits) throws(PushRejection)
         -> PreparedPush
     {
-        let keyLabels = labels(for: key)
+        let keyLabels = key.labels
         let labelBytes = labelBytes(for: key)
 
         var prepared: [PreparedFamily] = []
         prepared.reserveCapacity(families.count)
         var lineCount = 0
-        for original in textExpressible(families) {
+        // A family without samples is dropped, as the Pushgateway's parser drops it: it neither
+        // replaces a family (POST) nor claims the name's type.
+        for original in textExpressible(families) where !original.metrics.isEmpty {
             var family = original
             for index in family.metrics.indices {
                 if family.metrics[index].timestampMs != nil {
@@ -43,10 +45,26 @@ public struct PreparedPush: Sendable {
                 family.metrics[index].labels = relabel(family.metrics[index].labels, keyLabels)
                 try check(family.metrics[index].labels, family: family.name, limits: limits)
             }
-            if let problem = ExpositionValidator.problems(in: family).first {
-                throw .invalid("invalid", "invalid metric family \(family.name): \(problem)")
+            // The parsers validated the family; relabelling can only make two series equal, or
+            // give a histogram an `le` (a summary a `quantile`) from the grouping key.
+            if let reserved = reservedLabel(family.type), keyLabels.contains(where: { $0.name == reserved }) {
+                throw .invalid(
+                    "invalid",
+                    "the grouping label \(reserved) cannot be applied to \(family.type.textName ?? "") \(family.name)")
             }
-            family.metrics.sort { $0.labels.lexicographicallyPrecedes($1.labels) }
+            if !family.metrics.indices.dropFirst().allSatisfy({
+                family.metrics[$0 - 1].labels.lexicographicallyPrecedes(family.metrics[$0].labels)
+            }) {
+                family.metrics.sort { $0.labels.lexicographicallyPrecedes($1.labels) }
+            }
+            for index in family.metrics.indices.dropFirst()
+            where family.metrics[index - 1].labels == family.metrics[index].labels {
+                throw .invalid(
+                    "invalid",
+                    "invalid metric family \(family.name): two series have the labels "
+                        + "{\(String(decoding: labelText(family.metrics[index].labels), as: UTF8.self))} "
+                        + "once the grouping labels are applied")
+            }
             let rendered = PreparedFamily(family)
             lineCount += rendered.lineCount
             if lineCount > limits.maxSeriesPerPush {
@@ -64,6 +82,21 @@ public struct PreparedPush: Sendable {
         return PreparedPush(key: key, labelBytes: labelBytes, families: prepared, lineCount: lineCount)
     }
 
+    /// The label a family's own series use and a grouping key must not set.
+    static func reservedLabel(_ type: MetricType) -> String? {
+        switch type {
+        case .histogram, .gaugeHistogram: "le"
+        case .summary: "quantile"
+        default: nil
+        }
+    }
+
+    static func labelText(_ labels: [Label]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        Escaping.appendLabelSet(labels, to: &bytes)
+        return bytes
+    }
+
     /// The labels every series of the group carries: the key's, and `instance=""` if absent.
     static func labels(for key: GroupingKey) -> [Label] {
         var labels = key.labels
@@ -79,12 +112,14 @@ public struct PreparedPush: Sendable {
         return bytes
     }
 
-    /// Body labels without those the grouping key sets, plus the key's, sorted.
+    /// Body labels without those the grouping key sets, plus the key's, plus `instance=""` when
+    /// neither has an `instance` (a body's `instance` is kept, as the Pushgateway keeps it), sorted.
     static func relabel(_ labels: [Label], _ keyLabels: [Label]) -> [Label] {
         var result = keyLabels
         for label in labels where !keyLabels.contains(where: { $0.name == label.name }) {
             result.append(label)
         }
+        if !result.contains(where: { $0.name == "instance" }) { result.append(Label("instance", "")) }
         result.sort()
         return result
     }
@@ -120,6 +155,8 @@ public struct PreparedPush: Sendable {
             default:
                 var copy = family
                 copy.unit = nil
+                // An empty `# HELP name` line is no help, as Go's parser reads it.
+                if copy.help?.isEmpty == true { copy.help = nil }
                 result.append(copy)
             }
         }
