@@ -235,26 +235,26 @@ struct ScrapeAPITests {
 
     /// Text keeps these names apart, OpenMetrics does not: a counter `x_total` is the family
     /// `x`, which the untyped `x` or the gauge `y` also is, and the counter family `z` may write
-    /// `z_created`, which a gauge `z_created` also writes. The consistency check knows only text
-    /// names, so both pushes are taken and the OpenMetrics scrape is invalid.
+    /// `z_created`, which a gauge `z_created` also writes. The second push is refused as a name
+    /// conflict (docs/gateway.md), so every scrape format stays valid.
     @Test(arguments: [
         ("# TYPE x counter\nx 1\n", "# TYPE x_total counter\nx_total 2\n"),
         ("x 1\n", "# TYPE x_total counter\nx_total 2\n"),
         ("# TYPE y gauge\ny 1\n", "# TYPE y_total counter\ny_total 2\n"),
         ("# TYPE z_total counter\nz_total 1\n", "# TYPE z_created gauge\nz_created 2\n"),
+        ("# TYPE z_created gauge\nz_created 2\n", "# TYPE z_total counter\nz_total 1\n"),
     ])
     func openMetricsStaysValidWhenTextNamesFold(first: String, second: String) async throws {
         try await withGateway { api async throws in
             #expect(try await api.put("/metrics/job/a", first).status == 200)
             let response = try await api.put("/metrics/job/b", second)
-            // The text exposition is valid either way.
+            #expect(response.status == 400)
+            #expect(
+                response.text.contains("collides with the series of")
+                    || response.text.contains("would write series named"), "\(response.text)")
             #expect(try TextParser.parse(try await api.get("/metrics").body).isEmpty == false)
             let om = try await api.get("/metrics", headers: [("Accept", GatewayAPI.openMetricsType)])
-            withKnownIssue("OpenMetrics family names are not part of the consistency check") {
-                // Right: the second push is refused as a name conflict, or OpenMetrics still parses.
-                if response.status == 200 { _ = try OpenMetricsParser.parse(om.body) }
-                #expect(response.status == 200 || response.status == 400)
-            }
+            #expect(throws: Never.self) { try OpenMetricsParser.parse(om.body) }
         }
     }
 
