@@ -38,7 +38,9 @@ extension GatewayResponder {
             out.append(contentsOf: "},".utf8)
             let successful = group.pushTime >= group.failureTime
             out.append(contentsOf: #""last_push_successful":\#(successful)"#.utf8)
-            let exposition = group.exposition { (snapshot.families[Int($0)]!.name, snapshot.families[Int($0)]!.type) }
+            let exposition = group.exposition {
+                (snapshot.families[Int($0)]!.name, snapshot.families[Int($0)]!.type, snapshot.families[Int($0)]!.help)
+            }
             var families = (try? TextParser.parse(exposition)) ?? []
             families.append(timeFamily("push_time_seconds", group.pushTime, group))
             families.append(timeFamily("push_failure_time_seconds", group.failureTime, group))

@@ -22,6 +22,8 @@ public enum ScrapeRenderer {
             var text = renderText(snapshot, own: own, openMetrics: false, allocator: allocator)
             let bytes = text.readBytes(length: text.readableBytes) ?? []
             let families = (try? TextParser.parse(bytes)) ?? []
+            // Each group's label set, for push_time_seconds and push_failure_time_seconds.
+            let groupLabels = snapshot.groups.map(\.labelBytes)
             var buffer = allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(ProtobufEncoder.encode(families))
             return buffer
@@ -49,7 +51,21 @@ public enum ScrapeRenderer {
 
         var ownByName: [String: MetricFamily] = [:]
         for family in own { ownByName[family.name] = family }
+        // The type of each family written (held by a group or the gateway's own).
+        var written: [String: MetricType] = [:]
+        if openMetrics {
+            for id in snapshot.sortedFamilyIDs {
+                guard let entry = snapshot.families[Int(id)] else { continue }
+                if starts[Int(id) + 1] > starts[Int(id)] || ownByName[entry.name] != nil {
+                    written[entry.name] = entry.type
+                }
+            }
+        }
+        func present(_ name: String) -> Bool { written[name] != nil }
+        func presentType(_ name: String) -> MetricType? { written[name] }
 
+        // Each group's label set, for push_time_seconds and push_failure_time_seconds.
+        let groupLabels = snapshot.groups.map(\.labelBytes)
         var buffer = allocator.buffer(capacity: snapshot.groups.reduce(0) { $0 + $1.bytes.count } + 64 * 1024)
         var scratch: [UInt8] = []
         for id in snapshot.sortedFamilyIDs {
@@ -57,18 +73,34 @@ public enum ScrapeRenderer {
             let held = owners[starts[Int(id)]..<starts[Int(id) + 1]]
             if entry.name == "push_time_seconds" || entry.name == "push_failure_time_seconds" {
                 writeTimes(
-                    snapshot.groups, name: entry.name, openMetrics: openMetrics, into: &buffer, scratch: &scratch)
+                    snapshot.groups, labels: groupLabels, name: entry.name, into: &buffer, scratch: &scratch)
                 continue
             }
             let ownFamily = ownByName[entry.name]
             if ownFamily == nil && held.isEmpty { continue }
-            let omName = openMetrics ? openMetricsName(entry.name, entry.type) : entry.name
-            // A counter pushed without `_total` is written as `unknown` in OpenMetrics, samples
-            // unchanged: as a counter its samples would have to be renamed `<name>_total`, and
-            // Prometheus (which asks for OpenMetrics first) would store series under another
-            // name than the Pushgateway gives them, breaking dashboards when binaries are swapped.
-            let omType =
-                openMetrics && entry.type == .counter && omName == entry.name ? "unknown" : entry.type.openMetricsName
+            var omName = openMetrics ? openMetricsName(entry.name, entry.type) : entry.name
+            var omType = entry.type.openMetricsName
+            if openMetrics {
+                // OpenMetrics names a counter family without `_total` and gives counters,
+                // histograms and summaries `_created` samples. Text keeps these names apart, and
+                // Python's client pushes `x_created` as a gauge beside counter `x_total`:
+                // - a counter pushed without `_total`, or beside a `<base>_created` family, is
+                //   written as `unknown` with its samples unchanged (as a counter they would be
+                //   renamed `<name>_total`, so Prometheus, which asks for OpenMetrics first, would
+                //   store other series names than from the Pushgateway's text);
+                // - a `<base>_created` family beside histogram or summary `<base>` is left out of
+                //   OpenMetrics (a strict parser refuses the clash; it is the created timestamp,
+                //   which OpenMetrics would carry inside the family). Text keeps it.
+                if entry.type == .counter && (omName == entry.name || present(omName + "_created")) {
+                    omName = entry.name
+                    omType = "unknown"
+                }
+                if entry.name.hasSuffix("_created"),
+                    let base = presentType(String(entry.name.dropLast(8))), base == .histogram || base == .summary
+                {
+                    continue
+                }
+            }
             if let ownFamily {
                 scratch.removeAll(keepingCapacity: true)
                 if openMetrics {
@@ -82,7 +114,10 @@ public enum ScrapeRenderer {
                 // HELP from the first group that has one.
                 for owner in held {
                     let group = snapshot.groups[Int(owner >> 32)]
-                    let help = group.helpBytes(group.families[Int(owner & 0xFFFF_FFFF)])
+                    let index = Int(owner & 0xFFFF_FFFF)
+                    let help =
+                        group.families[index].sharedHelp
+                        ? (entry.help ?? [])[...] : group.ownHelpBytes(index)
                     guard !help.isEmpty else { continue }
                     if openMetrics {
                         writeOpenMetricsHelp(help, textName: entry.name, omName: omName, into: &buffer)
@@ -107,18 +142,18 @@ public enum ScrapeRenderer {
 
     /// `push_time_seconds` or `push_failure_time_seconds`: one gauge per group.
     static func writeTimes(
-        _ groups: [StoredGroup], name: String, openMetrics: Bool, into buffer: inout ByteBuffer, scratch: inout [UInt8]
+        _ groups: [StoredGroup], labels: [[UInt8]], name: String, into buffer: inout ByteBuffer, scratch: inout [UInt8]
     ) {
         guard !groups.isEmpty else { return }
         let pushTime = name == "push_time_seconds"
         buffer.writeString("# HELP \(name) Last Unix time when changing this group in the Pushgateway ")
         buffer.writeString(pushTime ? "succeeded.\n" : "failed.\n")
         buffer.writeString("# TYPE \(name) gauge\n")
-        for group in groups {
+        for (group, labelBytes) in zip(groups, labels) {
             scratch.removeAll(keepingCapacity: true)
             scratch.append(contentsOf: name.utf8)
             scratch.append(UInt8(ascii: "{"))
-            scratch.append(contentsOf: group.labelBytes)
+            scratch.append(contentsOf: labelBytes)
             scratch.append(contentsOf: "} ".utf8)
             NumberFormatting.append(pushTime ? group.pushTime : group.failureTime, to: &scratch)
             scratch.append(0x0A)

@@ -12,6 +12,9 @@ struct FamilyIndex {
         var type: MetricType
         var owners: Int32
         var permanent: Bool
+        /// The `# HELP` line groups share for this name: the first one pushed while the name is
+        /// held. A group pushing another HELP keeps its own.
+        var help: [UInt8]?
     }
 
     private(set) var entries: [Entry?] = []
@@ -45,7 +48,7 @@ struct FamilyIndex {
             if permanent { entries[Int(id)]!.permanent = true }
             return id
         }
-        let entry = Entry(name: name, type: type, owners: 0, permanent: permanent)
+        let entry = Entry(name: name, type: type, owners: 0, permanent: permanent, help: nil)
         let id: Int32
         if let reused = free.popLast() {
             id = reused
@@ -61,6 +64,15 @@ struct FamilyIndex {
     }
 
     mutating func retain(_ id: Int32) { entries[Int(id)]!.owners += 1 }
+
+    /// Whether a group pushing `help` for the family can share the index's copy (setting it
+    /// when the family has none yet).
+    mutating func share(help: ArraySlice<UInt8>, for id: Int32) -> Bool {
+        guard !help.isEmpty else { return false }
+        if let shared = entries[Int(id)]!.help { return shared.elementsEqual(help) }
+        entries[Int(id)]!.help = Array(help)
+        return true
+    }
 
     /// One group fewer holds the family; ``collect()`` forgets it if none does.
     mutating func release(_ id: Int32) {

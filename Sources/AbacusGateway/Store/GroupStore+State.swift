@@ -47,7 +47,7 @@ extension GroupStore {
                         }
                     if isReplaced {
                         replaced[slice.family] = position
-                        replacedLines += Int(slice.lineCount)
+                        replacedLines += old.lineCount(slice)
                     }
                 }
             }
@@ -150,13 +150,13 @@ extension GroupStore {
                 old = nil
             }
             // Kept families (POST) and pushed ones, merged in name order.
-            var parts: [(name: String, kept: StoredGroup.Slice?, pushed: PreparedFamily?)] = []
+            var parts: [(name: String, kept: (slice: StoredGroup.Slice, index: Int)?, pushed: PreparedFamily?)] = []
             if let old, mode == .replaceFamilies {
                 var pushedNames: Set<String> = []
                 for family in push.families { pushedNames.insert(family.name) }
-                for slice in old.families {
+                for (position, slice) in old.families.enumerated() {
                     let name = index[slice.family].name
-                    if !pushedNames.contains(name) { parts.append((name, slice, nil)) }
+                    if !pushedNames.contains(name) { parts.append((name, (slice, position), nil)) }
                 }
             }
             for family in push.families { parts.append((family.name, nil, family)) }
@@ -167,32 +167,31 @@ extension GroupStore {
             var slices: [StoredGroup.Slice] = []
             slices.reserveCapacity(parts.count)
             for part in parts {
-                let start = UInt32(bytes.count)
-                let fingerprintStart = UInt32(fingerprints.count)
                 var slice: StoredGroup.Slice
                 if let kept = part.kept, let old {
-                    bytes.append(contentsOf: old.helpBytes(kept))
-                    slice = kept
+                    bytes.append(contentsOf: old.ownHelpBytes(kept.index))
+                    slice = kept.slice
                     slice.linesStart = UInt32(bytes.count)
-                    bytes.append(contentsOf: old.lineBytes(kept))
-                    fingerprints.append(contentsOf: old.fingerprints(kept))
+                    bytes.append(contentsOf: old.lineBytes(kept.slice))
+                    fingerprints.append(contentsOf: old.fingerprints(kept.index))
                 } else {
                     let family = part.pushed!
-                    bytes.append(contentsOf: family.bytes)
-                    fingerprints.append(contentsOf: family.fingerprints)
+                    let id = index.acquire(family.name, family.type)
+                    let help = family.bytes[..<family.linesStart]
+                    let shared = index.share(help: help, for: id)
+                    if !shared { bytes.append(contentsOf: help) }
                     slice = StoredGroup.Slice(
-                        family: index.acquire(family.name, family.type), type: family.type, start: 0,
-                        linesStart: start + UInt32(family.linesStart), end: 0, fingerprintStart: 0,
-                        fingerprintEnd: 0, lineCount: UInt32(family.lineCount))
+                        family: id, linesStart: UInt32(bytes.count), end: 0, fingerprintEnd: 0, type: family.type,
+                        sharedHelp: shared)
+                    bytes.append(contentsOf: family.bytes[family.linesStart...])
+                    fingerprints.append(contentsOf: family.fingerprints)
                 }
-                slice.start = start
                 slice.end = UInt32(bytes.count)
-                slice.fingerprintStart = fingerprintStart
                 slice.fingerprintEnd = UInt32(fingerprints.count)
                 slices.append(slice)
             }
             let new = StoredGroup(
-                key: push.key, labelBytes: push.labelBytes, bytes: bytes, families: slices,
+                key: push.key, bytes: bytes, families: slices,
                 fingerprints: fingerprints, pushTime: pushTime, failureTime: old?.failureTime ?? 0,
                 deadlineMs: deadlineMs)
             return (id, old, new)
@@ -274,7 +273,7 @@ extension GroupStore {
             }
             guard ids.count < limits.maxGroups else { return nil }
             let id = freeIDs.popLast() ?? UInt32(slots.count)
-            let group = StoredGroup.empty(key: push.key, labelBytes: push.labelBytes).with(
+            let group = StoredGroup.empty(key: push.key).with(
                 failureTime: now, deadlineMs: .some(deadlineMs))
             install(id: id, old: nil, new: group)
             track(group)
@@ -285,7 +284,7 @@ extension GroupStore {
         func row(_ group: StoredGroup) -> Journal.Row {
             Journal.Row(
                 path: group.key.path,
-                exposition: group.exposition { (index[$0].name, index[$0].type) },
+                exposition: group.exposition { (index[$0].name, index[$0].type, index[$0].help) },
                 pushTime: group.pushTime, failureTime: group.failureTime, deadlineMs: group.deadlineMs)
         }
 
@@ -293,7 +292,10 @@ extension GroupStore {
         mutating func sortedOrder() -> [UInt32] {
             if let order { return order }
             var result = Array(ids.values)
-            result.sort { slots[Int($0)]!.labelBytes.lexicographicallyPrecedes(slots[Int($1)]!.labelBytes) }
+            var keys: [UInt32: [UInt8]] = [:]
+            keys.reserveCapacity(result.count)
+            for id in result { keys[id] = slots[Int(id)]!.labelBytes }
+            result.sort { keys[$0]!.lexicographicallyPrecedes(keys[$1]!) }
             order = result
             return result
         }

@@ -207,15 +207,13 @@ struct PreparedFamily: Sendable {
     /// Names a histogram or summary writes besides its own: `_bucket`, `_sum`, `_count`.
     var derivedNames: [String] { Self.derivedNames(name, type) }
 
-    /// Also the names OpenMetrics gives them: a counter `c_total` is family `c` there and may
-    /// have `c_created`; histograms and summaries may have `_created`. Reserving these keeps
-    /// every scrape format valid (OpenMetrics cannot hold counter `x_total` beside gauge `x`).
+    /// Also the name OpenMetrics gives a counter `c_total`: the family `c`. (`_created` names
+    /// are not reserved: Python's client pushes `c_created` as a gauge of its own in text.)
     static func derivedNames(_ name: String, _ type: MetricType) -> [String] {
         switch type {
-        case .histogram, .gaugeHistogram: [name + "_bucket", name + "_sum", name + "_count", name + "_created"]
-        case .summary: [name + "_sum", name + "_count", name + "_created"]
-        case .counter where name.hasSuffix("_total") && name.utf8.count > 6:
-            [String(name.dropLast(6)), String(name.dropLast(6)) + "_created"]
+        case .histogram, .gaugeHistogram: [name + "_bucket", name + "_sum", name + "_count"]
+        case .summary: [name + "_sum", name + "_count"]
+        case .counter where name.hasSuffix("_total") && name.utf8.count > 6: [String(name.dropLast(6))]
         default: []
         }
     }
