@@ -1,5 +1,5 @@
-import AbacusTesting
 import AbacusExposition
+import AbacusTesting
 import Foundation
 import Testing
 
