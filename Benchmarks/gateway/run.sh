@@ -166,7 +166,7 @@ start_abacus() {  # fresh process, empty database, new free port
     BASE="http://127.0.0.1:$PORT"
     "$ABACUS_BIN" gateway \
       --web.listen-address="127.0.0.1:$PORT" \
-      --storage.path="$storage" \
+      --storage.path="$storage" ${ABACUS_EXTRA:-} \
       --web.enable-admin-api \
       --log.level=warn >>"$TMP/server.log" 2>&1 &
     STARTED_PID=$!

@@ -24,8 +24,9 @@ public struct GatewayConfiguration: Sendable {
     public var defaultTTLMs: Int64?
     /// `--storage.path`: the SQLite database; `:memory:` keeps everything in memory only.
     public var storagePath: String = "abacus-data/gateway.sqlite"
-    /// `--storage.sync`: how hard a commit waits for the disk.
-    public var synchronous: SQLiteStorage.Synchronous = .full
+    /// `--storage.sync`: how hard a commit waits for the disk (`normal`: survives a crash of the
+    /// gateway; `full`: also power loss, slower).
+    public var synchronous: SQLiteStorage.Synchronous = .normal
     /// The limits, each with its own flag.
     public var limits = StoreLimits()
     /// `--log.level`.

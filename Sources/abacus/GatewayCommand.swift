@@ -72,8 +72,10 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("storage.sync"),
-        help: "full: a commit survives power loss; normal: it survives a crash of the gateway only (faster).")
-    var storageSync = "full"
+        help:
+            "normal: a commit survives a crash of the gateway (kill -9); full: also power loss (fsync per commit, slower)."
+    )
+    var storageSync = "normal"
 
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
     var logLevel = "info"
