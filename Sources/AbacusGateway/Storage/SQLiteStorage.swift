@@ -1,8 +1,8 @@
 import AbacusExposition
 import Foundation
 import GRDB
-public import Logging
-public import ServiceLifecycle
+import Logging
+import ServiceLifecycle
 
 /// The durable store: one SQLite database (WAL mode), one row per group.
 ///
@@ -26,6 +26,10 @@ public final class SQLiteStorage: Sendable {
     }
 
     let database: DatabaseQueue
+    /// A second connection that only checkpoints the WAL into the database file, so the
+    /// connection committing pushes never stalls on a checkpoint (`wal_autocheckpoint` is off
+    /// on it). See ``checkpoint()``.
+    let checkpointer: DatabaseQueue
     public let path: String
 
     /// Opens (creating if needed) the database at `path`; its directory is created too.
@@ -37,6 +41,7 @@ public final class SQLiteStorage: Sendable {
         configuration.label = "abacus"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         database = try DatabaseQueue(path: path, configuration: configuration)
         try database.writeWithoutTransaction { db in
@@ -56,6 +61,24 @@ public final class SQLiteStorage: Sendable {
                     ) WITHOUT ROWID;
                     PRAGMA user_version = 1;
                     """)
+        }
+        var checkpointing = Configuration()
+        checkpointing.label = "abacus.checkpoint"
+        // It reads WAL frames and writes pages; it needs no page cache of its own.
+        checkpointing.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = 16") }
+        checkpointer = try DatabaseQueue(path: path, configuration: checkpointing)
+    }
+
+    /// Copies committed WAL pages into the database file without blocking the writer
+    /// (`PRAGMA wal_checkpoint(PASSIVE)`); `truncate` (at shutdown) also empties the WAL.
+    /// Returns the WAL's size in pages. The writer restarts the WAL from its beginning once a
+    /// checkpoint has copied everything, so the WAL stays as small as one checkpoint interval.
+    /// Runs on GRDB's queue for that connection, not on the caller's thread.
+    @discardableResult
+    func checkpoint(truncate: Bool = false) async throws -> Int {
+        try await checkpointer.writeWithoutTransaction { db in
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(truncate ? "TRUNCATE" : "PASSIVE"))")
+            return row?[1] ?? 0
         }
     }
 
@@ -126,12 +149,34 @@ struct JournalWriter: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            for await _ in journal.signals {
-                await drain()
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await _ in journal.signals {
+                        await drain()
+                    }
+                }
+                // Checkpoints run beside the commits, on their own connection, twice a second.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(500))
+                        await checkpoint(truncate: false)
+                    }
+                }
             }
         }
-        // Shutdown: the server has stopped taking requests; commit what it acknowledged last.
+        // Shutdown: the server has stopped taking requests; commit what it acknowledged last,
+        // then fold the WAL into the database file.
         await drain()
+        await checkpoint(truncate: true)
+    }
+
+    func checkpoint(truncate: Bool) async {
+        do {
+            // Not cancellable, like a commit: an unstructured task.
+            _ = try await Task { [storage] in try await storage.checkpoint(truncate: truncate) }.value
+        } catch {
+            logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+        }
     }
 
     func drain() async {
