@@ -19,7 +19,17 @@ let package = Package(
             ],
             path: "Benchmarks/ExpositionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "GatewayStoreBenchmarks",
+            dependencies: [
+                .product(name: "AbacusExposition", package: "abacus"),
+                .product(name: "AbacusGateway", package: "abacus"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/GatewayStoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
