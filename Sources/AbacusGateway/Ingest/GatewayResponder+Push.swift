@@ -36,6 +36,8 @@ extension GatewayResponder {
         let nowMs = UnixTime.nowMs()
         // A refused push that creates its group gives it this TTL (the default if the push's is invalid).
         var ttl = gateway.configuration.defaultTTLMs
+        // The store records its own refusals' failure times; the handler records the others.
+        var reachedStore = false
         do throws(PushRejection) {
             ttl = try ttlMs(request)
             let body = try await collect(request)
@@ -43,6 +45,7 @@ extension GatewayResponder {
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
                 limits: gateway.configuration.limits)
             let prepared = try PreparedPush.prepare(families: families, key: key, limits: gateway.configuration.limits)
+            reachedStore = true
             let ticket = try gateway.store.apply(
                 [prepared], mode: method == .put ? .replaceGroup : .replaceFamilies, nowMs: nowMs, ttlMs: ttl)
             if let failure = await gateway.waitCommitted(ticket) {
@@ -52,7 +55,7 @@ extension GatewayResponder {
             gateway.metrics.countPush(method: method.rawValue, outcome: "accepted")
             return Response(status: .ok)
         } catch {
-            if error.status != 413 { gateway.store.recordFailure(key: key, nowMs: nowMs, ttlMs: ttl) }
+            if error.status != 413 && !reachedStore { gateway.store.recordFailure(key: key, nowMs: nowMs, ttlMs: ttl) }
             return refuse(error, method)
         }
     }
