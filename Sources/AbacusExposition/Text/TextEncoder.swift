@@ -39,6 +39,13 @@ public enum TextEncoder {
         case .summary: buffer.append(contentsOf: "summary\n".utf8)
         case .untyped: buffer.append(contentsOf: "untyped\n".utf8)
         }
+        appendSamples(family, to: &buffer)
+    }
+
+    /// Appends only the family's sample lines (no `# HELP`, no `# TYPE`): the gateway stores
+    /// these per group and writes one header per family at scrape.
+    package static func appendSamples(_ family: MetricFamily, to buffer: inout [UInt8]) {
+        let name = family.type == .info ? family.name + "_info" : family.name
         var scratch = Scratch()
         for metric in family.metrics {
             appendMetric(metric, family: family, name: name, scratch: &scratch, to: &buffer)

@@ -44,7 +44,8 @@ extension GatewayResponder {
             let families = try PushBody.decode(
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
                 limits: gateway.configuration.limits)
-            let prepared = try PreparedPush.prepare(families: families, key: key, limits: gateway.configuration.limits)
+            let prepared = try PreparedPush.prepare(
+                families: consume families, key: key, limits: gateway.configuration.limits)
             reachedStore = true
             let ticket = try gateway.store.apply(
                 [prepared], mode: method == .put ? .replaceGroup : .replaceFamilies, nowMs: nowMs, ttlMs: ttl)
@@ -100,7 +101,8 @@ extension GatewayResponder {
                 }
                 do throws(PushRejection) {
                     pushes.append(
-                        try PreparedPush.prepare(families: families, key: key, limits: gateway.configuration.limits))
+                        try PreparedPush.prepare(
+                            families: consume families, key: key, limits: gateway.configuration.limits))
                 } catch {
                     throw error.naming(part.path)
                 }

@@ -162,8 +162,23 @@ extension GroupStore {
             for family in push.families { parts.append((family.name, nil, family)) }
             parts.sort { $0.name < $1.name }
 
+            // Exact capacities: the arrays are kept for the group's lifetime, and growth by
+            // doubling would leave up to half of them unused.
+            var byteCount = 0
+            var fingerprintCount = 0
+            for part in parts {
+                if let kept = part.kept, let old {
+                    byteCount += Int(kept.slice.end) - old.start(kept.index)
+                    fingerprintCount += old.fingerprints(kept.index).count
+                } else if let family = part.pushed {
+                    byteCount += family.bytes.count
+                    fingerprintCount += family.fingerprints.count
+                }
+            }
             var bytes: [UInt8] = []
+            bytes.reserveCapacity(byteCount)
             var fingerprints: [UInt64] = []
+            fingerprints.reserveCapacity(fingerprintCount)
             var slices: [StoredGroup.Slice] = []
             slices.reserveCapacity(parts.count)
             for part in parts {

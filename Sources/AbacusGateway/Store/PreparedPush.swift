@@ -22,19 +22,25 @@ public struct PreparedPush: Sendable {
     /// - the result must still be valid (relabelling can make two series equal) and within
     ///   `limits` (lines per push, labels per series, label value length).
     /// O(size of the push).
-    public static func prepare(families: [MetricFamily], key: GroupingKey, limits: StoreLimits) throws(PushRejection)
-        -> PreparedPush
+    ///
+    /// `families` is consumed: pass it as its last use and the labels are rewritten in place,
+    /// without copying the metrics.
+    public static func prepare(families: consuming [MetricFamily], key: GroupingKey, limits: StoreLimits)
+        throws(PushRejection) -> PreparedPush
     {
         let keyLabels = key.labels
         let labelBytes = labelBytes(for: key)
 
+        var families = textExpressible(families)
         var prepared: [PreparedFamily] = []
         prepared.reserveCapacity(families.count)
         var lineCount = 0
         // A family without samples is dropped, as the Pushgateway's parser drops it: it neither
         // replaces a family (POST) nor claims the name's type.
-        for original in textExpressible(families) where !original.metrics.isEmpty {
-            var family = original
+        for position in families.indices where !families[position].metrics.isEmpty {
+            // Moved out of the array, so that its metrics are uniquely referenced and change in place.
+            var family = MetricFamily(name: "", type: .untyped)
+            swap(&family, &families[position])
             for index in family.metrics.indices {
                 if family.metrics[index].timestampMs != nil {
                     throw .invalid(
@@ -141,7 +147,16 @@ public struct PreparedPush: Sendable {
 
     /// Families in the types text 0.0.4 can write, converted the way the text encoder writes
     /// them (and reads them back): the gateway stores and serves what text expresses.
-    static func textExpressible(_ families: [MetricFamily]) -> [MetricFamily] {
+    /// In place when every family is of a text type (the usual case: no copy of any metric).
+    static func textExpressible(_ families: consuming [MetricFamily]) -> [MetricFamily] {
+        var families = families
+        let textOnly = families.allSatisfy { $0.type.textName != nil }
+        for index in families.indices {
+            families[index].unit = nil
+            // An empty `# HELP name` line is no help, as Go's parser reads it.
+            if families[index].help?.isEmpty == true { families[index].help = nil }
+        }
+        if textOnly { return families }
         var result: [MetricFamily] = []
         result.reserveCapacity(families.count)
         for family in families {
@@ -150,14 +165,12 @@ public struct PreparedPush: Sendable {
                 let converted = (try? TextParser.parse(TextEncoder.encode([family]))) ?? []
                 result.append(
                     contentsOf: converted.map {
-                        var f = $0; f.help = family.help; return f
+                        var f = $0
+                        f.help = family.help
+                        return f
                     })
             default:
-                var copy = family
-                copy.unit = nil
-                // An empty `# HELP name` line is no help, as Go's parser reads it.
-                if copy.help?.isEmpty == true { copy.help = nil }
-                result.append(copy)
+                result.append(family)
             }
         }
         return result
@@ -183,16 +196,19 @@ struct PreparedFamily: Sendable {
     init(_ family: MetricFamily) {
         name = family.name
         type = family.type
-        var encoded: [UInt8] = []
-        TextEncoder.append(family, to: &encoded)
-        // Cut the `# TYPE` line out: the scrape writes one per family, from the store's index.
-        var helpEnd = 0
-        if family.help != nil, let newline = encoded.firstIndex(of: 0x0A) { helpEnd = newline + 1 }
-        let typeEnd = (encoded[helpEnd...].firstIndex(of: 0x0A) ?? (encoded.count - 1)) + 1
+        // The `# HELP` line as the text encoder writes it, then only the sample lines: the
+        // scrape writes one `# TYPE` per family, from the store's index.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(encoded.count - (typeEnd - helpEnd))
-        bytes.append(contentsOf: encoded[..<helpEnd])
-        bytes.append(contentsOf: encoded[typeEnd...])
+        bytes.reserveCapacity(family.metrics.count * 96 + 64)
+        if let help = family.help {
+            bytes.append(contentsOf: "# HELP ".utf8)
+            bytes.append(contentsOf: family.name.utf8)
+            bytes.append(0x20)
+            Escaping.appendHelp(help, quotes: false, to: &bytes)
+            bytes.append(0x0A)
+        }
+        let helpEnd = bytes.count
+        TextEncoder.appendSamples(family, to: &bytes)
         self.bytes = bytes
         linesStart = helpEnd
         var lines = 0
