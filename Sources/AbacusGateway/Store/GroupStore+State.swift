@@ -162,23 +162,8 @@ extension GroupStore {
             for family in push.families { parts.append((family.name, nil, family)) }
             parts.sort { $0.name < $1.name }
 
-            // Exact capacities: the arrays are kept for the group's lifetime, and growth by
-            // doubling would leave up to half of them unused.
-            var byteCount = 0
-            var fingerprintCount = 0
-            for part in parts {
-                if let kept = part.kept, let old {
-                    byteCount += Int(kept.slice.end) - old.start(kept.index)
-                    fingerprintCount += old.fingerprints(kept.index).count
-                } else if let family = part.pushed {
-                    byteCount += family.bytes.count
-                    fingerprintCount += family.fingerprints.count
-                }
-            }
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(byteCount)
             var fingerprints: [UInt64] = []
-            fingerprints.reserveCapacity(fingerprintCount)
             var slices: [StoredGroup.Slice] = []
             slices.reserveCapacity(parts.count)
             for part in parts {
@@ -205,9 +190,11 @@ extension GroupStore {
                 slice.fingerprintEnd = UInt32(fingerprints.count)
                 slices.append(slice)
             }
+            // The arrays are kept for the group's lifetime: give back what growth by doubling
+            // left unused (one copy of the group, O(push)).
             let new = StoredGroup(
-                key: push.key, bytes: bytes, families: slices,
-                fingerprints: fingerprints, pushTime: pushTime, failureTime: old?.failureTime ?? 0,
+                key: push.key, bytes: bytes.trimmed(), families: slices,
+                fingerprints: fingerprints.trimmed(), pushTime: pushTime, failureTime: old?.failureTime ?? 0,
                 deadlineMs: deadlineMs)
             return (id, old, new)
         }
@@ -313,6 +300,18 @@ extension GroupStore {
             result.sort { keys[$0]!.lexicographicallyPrecedes(keys[$1]!) }
             order = result
             return result
+        }
+    }
+}
+
+extension Array where Element: BitwiseCopyable {
+    /// The same elements in an array whose capacity is (about) its count, when more than an
+    /// eighth of the capacity is unused; else `self`.
+    func trimmed() -> [Element] {
+        guard capacity - count > capacity / 8 else { return self }
+        return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+            _ = buffer.initialize(fromContentsOf: self)
+            initialized = count
         }
     }
 }

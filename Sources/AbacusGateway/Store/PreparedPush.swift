@@ -199,7 +199,7 @@ struct PreparedFamily: Sendable {
         // The `# HELP` line as the text encoder writes it, then only the sample lines: the
         // scrape writes one `# TYPE` per family, from the store's index.
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(family.metrics.count * 96 + 64)
+        bytes.reserveCapacity(64)
         if let help = family.help {
             bytes.append(contentsOf: "# HELP ".utf8)
             bytes.append(contentsOf: family.name.utf8)
