@@ -8,6 +8,7 @@ import ServiceLifecycle
 ///
 /// Schema (version 1, in `PRAGMA user_version`):
 /// `groups(path TEXT PRIMARY KEY, exposition BLOB, push_time REAL, failure_time REAL, deadline_ms INTEGER)`
+/// (a rowid table: rows of a few KB in a `WITHOUT ROWID` table took a page each, 3.3× the file)
 /// — the grouping key as a URL path, the group's families as a text 0.0.4 exposition (exactly
 /// the bytes the gateway serves for it), its two times and its deadline (Unix milliseconds,
 /// NULL for none).
@@ -58,7 +59,7 @@ public final class SQLiteStorage: Sendable {
                         push_time REAL NOT NULL,
                         failure_time REAL NOT NULL,
                         deadline_ms INTEGER
-                    ) WITHOUT ROWID;
+                    );
                     PRAGMA user_version = 1;
                     """)
         }
