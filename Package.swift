@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "abacusTests",
-            dependencies: ["abacus", "AbacusExposition"],
+            dependencies: ["abacus", "AbacusExposition", "AbacusTesting"],
             swiftSettings: strict
         ),
     ],

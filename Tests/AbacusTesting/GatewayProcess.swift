@@ -26,20 +26,8 @@ public final class GatewayProcess: @unchecked Sendable {
         directory = try Peers.temporaryDirectory("gateway")
     }
 
-    /// The `abacus` executable SwiftPM built beside the test bundle, or in `.build/debug`.
-    public static let executable: URL? = {
-        var candidates: [URL] = []
-        if let bundle = Bundle.main.executableURL {
-            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("abacus"))
-        }
-        for bundle in Bundle.allBundles {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("abacus"))
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/abacus"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    /// The `abacus` executable SwiftPM built (``AbacusExecutable/url``).
+    public static var executable: URL? { AbacusExecutable.url }
 
     /// Starts the gateway (`--storage.path` defaults to ``databasePath``) and waits until
     /// `/-/ready` answers 200. The log is appended to across restarts.
@@ -123,4 +111,22 @@ public final class GatewayProcess: @unchecked Sendable {
     deinit {
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// Where the `abacus` executable under test is: beside the test bundle (`swift test` builds
+/// every product of the package first), or in the package's default `.build/debug`.
+public enum AbacusExecutable {
+    public static let url: URL? = {
+        var candidates: [URL] = []
+        if let bundle = Bundle.main.executableURL {
+            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("abacus"))
+        }
+        for bundle in Bundle.allBundles {
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("abacus"))
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/abacus"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
 }

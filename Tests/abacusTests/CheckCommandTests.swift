@@ -1,4 +1,5 @@
 import AbacusExposition
+import AbacusTesting
 import Foundation
 import Testing
 
@@ -6,21 +7,7 @@ import Testing
 /// or standard input, exit status and output checked exactly.
 @Suite("abacus check (subprocess)")
 struct CheckCommandTests {
-    /// The `abacus` executable SwiftPM built beside the test bundle (`swift test` builds every
-    /// product of the package first), or in the package's default build directory.
-    static let executable: URL? = {
-        var candidates: [URL] = []
-        if let bundle = Bundle.main.executableURL {
-            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("abacus"))
-        }
-        for bundle in Bundle.allBundles {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("abacus"))
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/abacus"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    static var executable: URL? { AbacusExecutable.url }
 
     struct Output {
         var status: Int32
@@ -29,44 +16,15 @@ struct CheckCommandTests {
         var lines: [String] { String(decoding: stdout, as: UTF8.self).split(separator: "\n").map(String.init) }
     }
 
-    /// Runs `abacus` with `arguments`, `stdin` as standard input; output goes through files so
-    /// no pipe can fill up.
+    /// Runs `abacus` with `arguments`, `stdin` as standard input (the test kit's runner: output
+    /// through files, so no pipe can fill up).
     func abacus(_ arguments: [String], stdin: [UInt8] = []) throws -> Output {
         let executable = try #require(Self.executable, "abacus executable not found beside the tests")
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let inURL = directory.appendingPathComponent("in")
-        let outURL = directory.appendingPathComponent("out")
-        let errURL = directory.appendingPathComponent("err")
-        try Data(stdin).write(to: inURL)
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let input = try FileHandle(forReadingFrom: inURL)
-        let output = try FileHandle(forWritingTo: outURL)
-        let errors = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? input.close()
-            try? output.close()
-            try? errors.close()
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, stdout: Array(try Data(contentsOf: outURL)),
-            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let result = try ProcessRunner.runSync(executable, arguments, stdin: stdin)
+        return Output(status: result.status, stdout: result.stdout, stderr: result.stderrText)
     }
 
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("abacus-check-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    func temporaryDirectory() throws -> URL { try Peers.temporaryDirectory("check") }
 
     func file(_ bytes: [UInt8], in directory: URL, named name: String = "input.prom") throws -> String {
         let url = directory.appendingPathComponent(name)

@@ -1,4 +1,5 @@
 import AbacusExposition
+import AbacusTesting
 
 /// Generates metric families for round-trip tests.
 ///

@@ -1,3 +1,4 @@
+import AbacusTesting
 import Testing
 
 @testable import AbacusExposition

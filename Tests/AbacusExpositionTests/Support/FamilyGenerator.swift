@@ -1,4 +1,5 @@
 import AbacusExposition
+import AbacusTesting
 
 /// A seeded generator of valid `[MetricFamily]` for the codecs' round-trip property tests
 /// (text 0.0.4, OpenMetrics, protobuf). The same seed always gives the same families.

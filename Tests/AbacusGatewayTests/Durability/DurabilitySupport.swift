@@ -139,27 +139,15 @@ enum Wait {
     }
 }
 
-/// SplitMix64: a seeded generator, so a failing random schedule can be replayed
+/// A seeded generator (the test kit's SplitMix64), so a failing random schedule can be replayed
 /// (`ABACUS_DURABILITY_SEED=<seed>`).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
+enum SeededGenerator {
     /// The seed from `ABACUS_DURABILITY_SEED`, else a random one; printed either way.
-    static func fromEnvironment(_ test: String) -> SeededGenerator {
+    static func fromEnvironment(_ test: String) -> SplitMix64 {
         let given = ProcessInfo.processInfo.environment["ABACUS_DURABILITY_SEED"].flatMap { UInt64($0) }
         let seed = given ?? UInt64.random(in: 0...UInt64(UInt32.max))
         print("\(test): seed \(seed) (replay with ABACUS_DURABILITY_SEED=\(seed))")
-        return SeededGenerator(seed: seed)
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return SplitMix64(seed: seed)
     }
 }
 
