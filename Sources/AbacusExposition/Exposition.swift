@@ -63,7 +63,8 @@ public enum Exposition {
 }
 
 extension Substring {
-    func trimmingBlanks() -> String {
+    /// Without leading and trailing spaces and tabs (HTTP header values).
+    package func trimmingBlanks() -> String {
         var s = self[...]
         while let first = s.first, first == " " || first == "\t" { s = s.dropFirst() }
         while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }

@@ -278,7 +278,7 @@ public enum ExpositionValidator {
     }
 
     /// `{a="1",b="2"}` (or nothing for no labels), escaped as in the text format, for messages.
-    static func render(_ labels: [Label]) -> String {
+    package static func render(_ labels: [Label]) -> String {
         if labels.isEmpty { return "" }
         var buffer: [UInt8] = [UInt8(ascii: "{")]
         Escaping.appendLabelSet(labels, to: &buffer)

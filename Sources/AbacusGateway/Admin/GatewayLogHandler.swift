@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 
 #if canImport(Glibc)
@@ -69,9 +70,10 @@ public struct GatewayLogHandler: LogHandler {
         let needsQuotes =
             value.isEmpty || value.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") }
         guard needsQuotes else { return value }
-        return "\""
-            + value.replacingOccurrences("\\", "\\\\").replacingOccurrences("\"", "\\\"").replacingOccurrences(
-                "\n", "\\n") + "\""
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\"" + escaped + "\""
     }
 
     static func jsonString(_ value: String) -> String {
@@ -106,11 +108,5 @@ public struct GatewayLogHandler: LogHandler {
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
             + "\(pad(Int32(spec.tv_nsec / 1_000_000), 3))Z"
-    }
-}
-
-extension String {
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        split(separator: Substring(target), omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

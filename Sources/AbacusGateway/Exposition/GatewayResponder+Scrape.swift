@@ -90,13 +90,9 @@ extension GatewayResponder {
     }
 
     func timeFamily(_ name: String, _ value: Double, _ group: StoredGroup) -> MetricFamily {
-        var labels = group.key.labels
-        if group.key["instance"] == nil { labels.append(Label("instance", "")) }
-        labels.sort()
-        let help =
-            "Last Unix time when changing this group in the Pushgateway \(name == "push_time_seconds" ? "succeeded" : "failed")."
-        return MetricFamily(
-            name: name, type: .gauge, help: help, metrics: [Metric(labels: labels, value: .gauge(value))])
+        MetricFamily(
+            name: name, type: .gauge, help: ScrapeRenderer.timeHelp(name),
+            metrics: [Metric(labels: PreparedPush.labels(for: group.key), value: .gauge(value))])
     }
 
     func typeName(_ type: MetricType) -> String {

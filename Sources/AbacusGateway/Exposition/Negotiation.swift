@@ -9,7 +9,7 @@ enum Negotiation {
         guard let accept else { return .text }
         var best: (format: ExpositionFormat, q: Double)?
         for range in accept.split(separator: ",") {
-            let parts = range.split(separator: ";").map { $0.trimmingCharacters(in: " \t").lowercased() }
+            let parts = range.split(separator: ";").map { $0.trimmingBlanks().lowercased() }
             guard let media = parts.first else { continue }
             var q = 1.0
             var params: [String: String] = [:]
@@ -37,7 +37,7 @@ enum Negotiation {
     static func acceptsGzip(_ acceptEncoding: String?) -> Bool {
         guard let acceptEncoding else { return false }
         for coding in acceptEncoding.split(separator: ",") {
-            let parts = coding.split(separator: ";").map { $0.trimmingCharacters(in: " \t").lowercased() }
+            let parts = coding.split(separator: ";").map { $0.trimmingBlanks().lowercased() }
             guard parts.first == "gzip" || parts.first == "*" else { continue }
             if parts.dropFirst().contains(where: { $0 == "q=0" || $0 == "q=0.0" || $0 == "q=0.00" || $0 == "q=0.000" })
             {
@@ -47,10 +47,6 @@ enum Negotiation {
         }
         return false
     }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String { String(self).trimmingCharacters(in: set) }
 }
 
 /// Durations as Prometheus writes them: `1h30m`, `90s`, `500ms`, `2d`, `1w`, `1y`; a bare

@@ -61,8 +61,6 @@ public enum ScrapeRenderer {
                 }
             }
         }
-        func present(_ name: String) -> Bool { written[name] != nil }
-        func presentType(_ name: String) -> MetricType? { written[name] }
 
         // Each group's label set, for push_time_seconds and push_failure_time_seconds.
         let groupLabels = snapshot.groups.map(\.labelBytes)
@@ -91,12 +89,12 @@ public enum ScrapeRenderer {
                 // - a `<base>_created` family beside histogram or summary `<base>` is left out of
                 //   OpenMetrics (a strict parser refuses the clash; it is the created timestamp,
                 //   which OpenMetrics would carry inside the family). Text keeps it.
-                if entry.type == .counter && (omName == entry.name || present(omName + "_created")) {
+                if entry.type == .counter && (omName == entry.name || written[omName + "_created"] != nil) {
                     omName = entry.name
                     omType = "unknown"
                 }
                 if entry.name.hasSuffix("_created"),
-                    let base = presentType(String(entry.name.dropLast(8))), base == .histogram || base == .summary
+                    let base = written[String(entry.name.dropLast(8))], base == .histogram || base == .summary
                 {
                     continue
                 }
@@ -146,8 +144,7 @@ public enum ScrapeRenderer {
     ) {
         guard !groups.isEmpty else { return }
         let pushTime = name == "push_time_seconds"
-        buffer.writeString("# HELP \(name) Last Unix time when changing this group in the Pushgateway ")
-        buffer.writeString(pushTime ? "succeeded.\n" : "failed.\n")
+        buffer.writeString("# HELP \(name) \(timeHelp(name))\n")
         buffer.writeString("# TYPE \(name) gauge\n")
         for (group, labelBytes) in zip(groups, labels) {
             scratch.removeAll(keepingCapacity: true)
@@ -159,6 +156,12 @@ public enum ScrapeRenderer {
             scratch.append(0x0A)
             buffer.writeBytes(scratch)
         }
+    }
+
+    /// The HELP of `push_time_seconds` / `push_failure_time_seconds`, the Pushgateway's words.
+    static func timeHelp(_ name: String) -> String {
+        "Last Unix time when changing this group in the Pushgateway "
+            + (name == "push_time_seconds" ? "succeeded." : "failed.")
     }
 
     /// The OpenMetrics family name: a counter without its `_total`.

@@ -31,9 +31,12 @@ public struct GatewayResponder: HTTPResponder {
         var path = Substring(request.uri.path)
         let prefix = gateway.configuration.routePrefix
         if !prefix.isEmpty {
-            guard path.hasPrefix(prefix) else { return finish(.notFound, "not found", handler: "other", request) }
-            path = path.dropFirst(prefix.count)
-            if path.isEmpty { path = "/" }
+            if path.hasPrefix(prefix) {
+                path = path.dropFirst(prefix.count)
+                if path.isEmpty { path = "/" }
+            } else {
+                path = ""  // outside the prefix: no route matches; the switch below answers 404
+            }
         }
         let method = request.method
         let handler: String
@@ -78,11 +81,6 @@ public struct GatewayResponder: HTTPResponder {
         }
         gateway.metrics.countRequest(handler: handler, method: method.rawValue, code: response.status.code)
         return response
-    }
-
-    func finish(_ status: HTTPResponse.Status, _ message: String, handler: String, _ request: Request) -> Response {
-        gateway.metrics.countRequest(handler: handler, method: request.method.rawValue, code: status.code)
-        return text(status, message + "\n")
     }
 
     func text(_ status: HTTPResponse.Status, _ message: String) -> Response {

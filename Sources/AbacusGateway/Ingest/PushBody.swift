@@ -27,7 +27,7 @@ enum PushBody {
     static func decompress(_ body: ByteBuffer, contentEncoding: String?, limits: StoreLimits) throws(PushRejection)
         -> [UInt8]
     {
-        let encoding = (contentEncoding ?? "").lowercased().trimmingCharacters(in: " \t")
+        let encoding = Substring((contentEncoding ?? "").lowercased()).trimmingBlanks()
         switch encoding {
         case "", "identity":
             return Array(body.readableBytesView)
@@ -60,15 +60,5 @@ enum PushBody {
         PushRejection(
             status: 413, reason: "body_too_large",
             "the decompressed body is larger than \(limits.maxDecompressedBytes) bytes (--push.max-decompressed-size)")
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        let skip = Set(set.utf8)
-        var bytes = Substring(self).utf8[...]
-        while let first = bytes.first, skip.contains(first) { bytes = bytes.dropFirst() }
-        while let last = bytes.last, skip.contains(last) { bytes = bytes.dropLast() }
-        return String(Substring(bytes))
     }
 }

@@ -124,9 +124,6 @@ public final class Journal: Sendable {
             if let failure = ready.1 { continuation.resume(throwing: failure) } else { continuation.resume() }
         }
     }
-
-    /// Tickets issued so far but not yet committed.
-    var uncommitted: Bool { state.withLock { $0.nextTicket - 1 > $0.committed } }
 }
 
 /// A commit failed: the changes in it are in memory but not on disk.

@@ -99,7 +99,7 @@ extension GroupStore {
                     if holds(other, family: family.name, labels: family.labelSets[position]) {
                         throw .invalid(
                             "duplicate_series",
-                            "series \(family.name){\(render(family.labelSets[position]))} is already pushed to "
+                            "series \(family.name)\(ExpositionValidator.render(family.labelSets[position])) is already pushed to "
                                 + "group {\(String(decoding: other.labelBytes, as: UTF8.self))}; a series can belong "
                                 + "to one group only")
                     }
@@ -128,12 +128,6 @@ extension GroupStore {
             guard let families = try? TextParser.parse(text) else { return true }
             let wanted = Set(labels)
             return families.contains { $0.metrics.contains { Set($0.labels) == wanted } }
-        }
-
-        func render(_ labels: [Label]) -> String {
-            var bytes: [UInt8] = []
-            Escaping.appendLabelSet(labels, to: &bytes)
-            return String(decoding: bytes, as: UTF8.self)
         }
 
         /// The group after the push (not yet installed). Allocates the id of a new group.

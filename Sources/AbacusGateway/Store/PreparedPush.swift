@@ -68,7 +68,7 @@ public struct PreparedPush: Sendable {
                 throw .invalid(
                     "invalid",
                     "invalid metric family \(family.name): two series have the labels "
-                        + "{\(String(decoding: labelText(family.metrics[index].labels), as: UTF8.self))} "
+                        + "\(ExpositionValidator.render(family.metrics[index].labels)) "
                         + "once the grouping labels are applied")
             }
             let rendered = PreparedFamily(family)
@@ -95,12 +95,6 @@ public struct PreparedPush: Sendable {
         case .summary: "quantile"
         default: nil
         }
-    }
-
-    static func labelText(_ labels: [Label]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        Escaping.appendLabelSet(labels, to: &bytes)
-        return bytes
     }
 
     /// The labels every series of the group carries: the key's, and `instance=""` if absent.
