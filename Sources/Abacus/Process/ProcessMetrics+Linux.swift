@@ -46,12 +46,17 @@
         /// as it is since Linux 6.2. Checked once against a listing, so that a kernel reporting
         /// 0 and an emulated `/proc` (gVisor, WSL 1) reporting anything else get the listing; a
         /// descriptor opened or closed by another thread during the check only makes it choose
-        /// the listing too.
+        /// the listing too, so the check is tried up to ten times.
         static let fdDirectorySizeIsCount: Bool = {
-            guard let before = fdDirectorySize(), before > 0, let listed = listedFileDescriptorCount(),
-                let after = fdDirectorySize()
-            else { return false }
-            return before == listed && listed == after
+            // A race makes one attempt disagree; a kernel without the feature disagrees every
+            // time. So a few attempts before settling on the listing.
+            for _ in 0..<10 {
+                guard let before = fdDirectorySize(), before > 0, let listed = listedFileDescriptorCount(),
+                    let after = fdDirectorySize()
+                else { return false }
+                if before == listed && listed == after { return true }
+            }
+            return false
         }()
 
         /// The number of open file descriptors of this process, or `nil` when `/proc/self/fd`
