@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
+        // recvmmsg for the UDP ops listener (not visible to Swift without _GNU_SOURCE).
+        .target(name: "CAbacusSocket"),
         // The data model and every wire format. Pure: no I/O, no networking.
         .target(
             name: "AbacusExposition",
@@ -46,6 +48,7 @@ let package = Package(
             dependencies: [
                 "AbacusExposition",
                 "Abacus",
+                "CAbacusSocket",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

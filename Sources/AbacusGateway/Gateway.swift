@@ -2,6 +2,7 @@ import AbacusExposition
 import Hummingbird
 public import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -14,6 +15,8 @@ public final class GatewayCore: Sendable {
     let logger: Logger
     /// Set when shutdown begins: `/-/ready` answers 503.
     let draining = Atomic<Bool>(false)
+    /// Set once the ops listeners are bound: `/-/ready` answers 503 before.
+    let listenersReady = Atomic<Bool>(false)
     let startMs = UnixTime.nowMs()
     let shutdown = Mutex<(@Sendable () -> Void)?>(nil)
 
@@ -57,6 +60,34 @@ public final class GatewayServer: Sendable {
     public let core: GatewayCore
     let storage: SQLiteStorage?
     let listening = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+    let opsPorts = Mutex<(ports: OpsPorts?, waiters: [CheckedContinuation<OpsPorts, Never>])>((nil, []))
+
+    /// The ports the ops listeners bound (useful with port 0), once they are.
+    public struct OpsPorts: Sendable {
+        public var udp: Int?
+        public var tcp: Int?
+    }
+
+    /// The ops listeners' ports, once they listen.
+    public func opsListening() async -> OpsPorts {
+        await withCheckedContinuation { continuation in
+            let ports = opsPorts.withLock { state -> OpsPorts? in
+                if let ports = state.ports { return ports }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ports { continuation.resume(returning: ports) }
+        }
+    }
+
+    func opsBound(_ ports: OpsPorts) {
+        let waiters = opsPorts.withLock { state in
+            state.ports = ports
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: ports) }
+    }
 
     /// Opens storage (unless `:memory:`) and restores every stored group. Throws when the
     /// database cannot be opened or read.
@@ -99,12 +130,31 @@ public final class GatewayServer: Sendable {
                     "stored group cannot be read; skipped", metadata: ["path": "\(row.path)", "error": "\(error)"])
             }
         }
+        var seriesRestored = 0
+        var seriesExpired: [String] = []
+        let ttl = core.configuration.ops.metricTTLMs
+        for row in try storage.seriesRows() {
+            if let ttl, row.updatedMs <= nowMs - ttl {
+                seriesExpired.append(row.key)
+                continue
+            }
+            if let problem = core.store.restoreSeries(row, extra: []) {
+                skipped += 1
+                core.logger.error(
+                    "stored series cannot be read; skipped", metadata: ["key": "\(row.key)", "error": "\(problem)"])
+            } else {
+                seriesRestored += 1
+            }
+        }
+        core.store.clearDirty()
+        if !seriesExpired.isEmpty { _ = core.journal?.enqueue(series: [], deleting: seriesExpired) }
         let counts = core.store.counts
         core.logger.info(
             "storage restored",
             metadata: [
                 "path": "\(storage.path)", "groups": "\(counts.groups)", "series": "\(counts.lines)",
-                "skipped": "\(skipped)", "expired": "\(expired)", "rows": "\(restored + skipped + expired)",
+                "skipped": "\(skipped)", "expired": "\(expired + seriesExpired.count)",
+                "rows": "\(restored + skipped + expired)", "aggregated": "\(seriesRestored)",
                 "seconds": "\((ContinuousClock.now - start).seconds)",
             ])
     }
@@ -125,8 +175,9 @@ public final class GatewayServer: Sendable {
     public func run(handleSignals: Bool = true) async throws {
         let core = core
         let configuration = core.configuration
+        let ingest = OpsIngest(core: core)
         let app = Application(
-            responder: GatewayResponder(gateway: core),
+            responder: GatewayResponder(gateway: core, ops: ingest),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { [self] channel in
@@ -147,14 +198,19 @@ public final class GatewayServer: Sendable {
             services.append(
                 JournalWriter(journal: journal, storage: storage, logger: core.logger, metrics: core.metrics))
         }
+        services.append(AggregateFlushService(core: core))
         services.append(ExpiryService(core: core))
+        services.append(OpsListenerService(server: self, ingest: ingest))
         services.append(app)
+        if configuration.shutdownDelayMs > 0 { services.append(ShutdownDelayService(core: core)) }
         services.append(ReadinessService(core: core))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map {
                     ServiceGroupConfiguration.ServiceConfiguration(
-                        service: $0, successTerminationBehavior: $0 is ReadinessService ? .ignore : .cancelGroup)
+                        service: $0,
+                        successTerminationBehavior: $0 is ReadinessService || $0 is ShutdownDelayService
+                            ? .ignore : .cancelGroup)
                 },
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: core.logger))
@@ -164,17 +220,100 @@ public final class GatewayServer: Sendable {
     }
 }
 
-/// Deletes expired groups four times a second, with or without traffic.
+/// Deletes expired groups, and aggregated series past `--metric-ttl`, four times a second,
+/// with or without traffic.
 struct ExpiryService: Service {
     let core: GatewayCore
 
     func run() async throws {
+        let ttl = core.configuration.ops.metricTTLMs
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
-                core.metrics.countExpired(core.store.expire(nowMs: UnixTime.nowMs()))
+                let now = UnixTime.nowMs()
+                core.metrics.countExpired(core.store.expire(nowMs: now))
+                if let ttl { core.metrics.countExpiredSeries(core.store.expireAggregate(nowMs: now, ttlMs: ttl)) }
             }
         }
+    }
+}
+
+/// Hands the aggregated series changed by socket ops to the journal every
+/// `--ops.commit-interval` (the durability window of one-way transports), and once more at
+/// shutdown, after the listeners stopped and before the journal writer drains.
+struct AggregateFlushService: Service {
+    let core: GatewayCore
+
+    func run() async throws {
+        let interval = core.configuration.ops.commitIntervalMs
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(interval))
+                core.store.flushAggregate()
+            }
+        }
+        core.store.flushAggregate()
+    }
+}
+
+/// `--shutdown-delay`: told of the shutdown after `/-/ready` turned 503 and before the HTTP
+/// server stops, it waits the delay, so `/metrics` (and the ops listeners) keep serving for a
+/// last scrape.
+struct ShutdownDelayService: Service {
+    let core: GatewayCore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let delay = core.configuration.shutdownDelayMs
+        core.logger.info("shutting down after the delay", metadata: ["delay_ms": "\(delay)"])
+        try? await Task.sleep(for: .milliseconds(delay))
+    }
+}
+
+/// Runs the ops listeners (UDP, Unix sockets, TCP) until shutdown; stops them after the HTTP
+/// server, so the last messages sent during `--shutdown-delay` are still taken.
+struct OpsListenerService: Service {
+    let server: GatewayServer
+    let ingest: OpsIngest
+
+    func run() async throws {
+        let core = server.core
+        let ops = core.configuration.ops
+        var udp: UDPListener?
+        let streams: StreamListeners
+        do {
+            if let address = ops.udpAddress {
+                let listener = try UDPListener(
+                    address: address, receiveBuffer: ops.udpReceiveBufferBytes, ingest: ingest)
+                listener.start()
+                udp = listener
+                core.metrics.udpDrops.withLock { $0 = { listener.drops() } }
+                core.logger.info(
+                    "ops listening",
+                    metadata: [
+                        "transport": "udp", "address": "\(ListenAddress(host: address.host, port: listener.port))",
+                        "receive_buffer": "\(listener.receiveBufferBytes)",
+                    ])
+            }
+            streams = try await StreamListeners.start(ingest: ingest, group: MultiThreadedEventLoopGroup.singleton)
+        } catch {
+            await udp?.stop()
+            core.logger.critical("cannot start the ops listeners", metadata: ["error": "\(error)"])
+            throw error
+        }
+        for path in streams.unixPaths {
+            core.logger.info("ops listening", metadata: ["transport": "unix", "path": "\(path)"])
+        }
+        if let port = streams.tcpPort, let address = ops.tcpAddress {
+            core.logger.info(
+                "ops listening",
+                metadata: ["transport": "tcp", "address": "\(ListenAddress(host: address.host, port: port))"])
+        }
+        server.opsBound(GatewayServer.OpsPorts(udp: udp?.port, tcp: streams.tcpPort))
+        core.listenersReady.store(true, ordering: .relaxed)
+        try? await gracefulShutdown()
+        await streams.stop()
+        await udp?.stop()
     }
 }
 

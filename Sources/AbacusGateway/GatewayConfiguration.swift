@@ -1,3 +1,4 @@
+public import AbacusExposition
 public import Logging
 
 /// Everything `abacus gateway` can be told, with the defaults a single machine needs: loopback
@@ -36,8 +37,76 @@ public struct GatewayConfiguration: Sendable {
     /// Every flag as given, for `/api/v1/status`.
     public var flags: [String: String] = [:]
 
+    /// The JSON-lines ops listeners and aggregation (`--ops.*`, `--metric-ttl`).
+    public var ops = OpsConfiguration()
+    /// `--shutdown-delay`: on SIGTERM or a `shutdown` op, how long `/metrics` keeps being served
+    /// (with `/-/ready` at 503) before the gateway stops, so Prometheus can scrape a last time.
+    public var shutdownDelayMs: Int64 = 0
+    /// `--extra-labels`, `--extra-labels-file`, `--extra-labels.source-app`: labels added to
+    /// every series the gateway exposes or forwards that does not have them, sorted by name.
+    public var extraLabels: [Label] = []
+
     /// In memory only: `storagePath` is `:memory:`.
     public var inMemory: Bool { storagePath == ":memory:" }
 
     public init() {}
+}
+
+/// A host and port to listen on.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+    /// `host:port`, `[::1]:port`; an empty host means every interface.
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        let host = String(text[..<colon])
+        self.host = host.isEmpty ? "0.0.0.0" : (host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host)
+        self.port = port
+    }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The JSON-lines ops listeners (PROTOCOL.md §1) and how aggregated series are kept.
+public struct OpsConfiguration: Sendable {
+    /// `--ops.udp-listen-address` (or `--ops.udp` for 127.0.0.1:9999): UDP, off when `nil`.
+    public var udpAddress: ListenAddress?
+    /// `--ops.udp-receive-buffer`: the UDP socket's receive buffer (the kernel may cap it).
+    public var udpReceiveBufferBytes = 8 << 20
+    /// `--ops.unix-socket`: the main Unix stream socket, off when `nil`.
+    public var unixSocket: String?
+    /// `--ops.unix-socket-pool`: further sockets beside the main one, `<stem>-1<ext>` … `<stem>-N<ext>`.
+    public var unixSocketPool = 0
+    /// `--ops.unix-socket-mode`: permissions of the socket files (default 0660: not world-writable).
+    public var unixSocketMode: UInt32 = 0o660
+    /// `--ops.tcp-listen-address`: TCP stream, off when `nil`.
+    public var tcpAddress: ListenAddress?
+    /// `--ops.enable-shutdown`: honour the `shutdown` op (over UDP only from loopback).
+    public var enableShutdown = false
+    /// `--ops.commit-interval`: how often socket ops are committed to storage.
+    public var commitIntervalMs: Int64 = 500
+    /// `--ops.max-message-size`: the longest message, in bytes.
+    public var maxMessageBytes = 64 * 1024
+    /// `--metric-ttl`: aggregated series not updated for this long are deleted; `nil`: never.
+    public var metricTTLMs: Int64?
+    /// Limits of one message.
+    public var limits = OpsLimits.default
+
+    public init() {}
+
+    /// Every Unix socket path: the main one, then the pool.
+    public var unixSocketPaths: [String] {
+        guard let main = unixSocket else { return [] }
+        guard unixSocketPool > 0 else { return [main] }
+        let slash = main.lastIndex(of: "/").map { main.index(after: $0) } ?? main.startIndex
+        let dot = main[slash...].lastIndex(of: ".") ?? main.endIndex
+        let stem = main[..<dot]
+        let ext = main[dot...]
+        return [main] + (1...unixSocketPool).map { "\(stem)-\($0)\(ext)" }
+    }
 }

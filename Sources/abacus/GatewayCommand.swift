@@ -1,4 +1,6 @@
+import AbacusExposition
 import AbacusGateway
+import Foundation
 import ArgumentParser
 import Logging
 
@@ -77,6 +79,69 @@ struct GatewayCommand: AsyncParsableCommand {
     )
     var storageSync = "normal"
 
+    @Flag(name: .customLong("ops.udp"), help: "Take JSON-lines ops over UDP on 127.0.0.1:9999 (as the original).")
+    var opsUDP = false
+
+    @Option(
+        name: .customLong("ops.udp-listen-address"),
+        help: "Take JSON-lines ops over UDP on this host:port (e.g. 127.0.0.1:9999; :9999 for every interface).")
+    var opsUDPAddress: String?
+
+    @Option(
+        name: .customLong("ops.udp-receive-buffer"),
+        help: "Receive buffer of the UDP socket; the kernel caps it at net.core.rmem_max unless run as root.")
+    var opsUDPBuffer = "8MiB"
+
+    @Option(name: .customLong("ops.unix-socket"), help: "Take JSON-lines ops on this Unix stream socket.")
+    var opsUnixSocket: String?
+
+    @Option(
+        name: .customLong("ops.unix-socket-pool"),
+        help: "Further Unix sockets beside --ops.unix-socket: <stem>-1<ext> … <stem>-N<ext>.")
+    var opsUnixSocketPool = 0
+
+    @Option(name: .customLong("ops.unix-socket-mode"), help: "Permissions of the Unix socket files (octal).")
+    var opsUnixSocketMode = "0660"
+
+    @Option(name: .customLong("ops.tcp-listen-address"), help: "Take JSON-lines ops over TCP on this host:port.")
+    var opsTCPAddress: String?
+
+    @Flag(
+        name: .customLong("ops.enable-shutdown"),
+        help: "Honour the shutdown op (over UDP only from loopback). Off: anyone who can write to a socket could stop the gateway.")
+    var opsEnableShutdown = false
+
+    @Option(
+        name: .customLong("ops.commit-interval"),
+        help: "How often ops from sockets are committed to storage; a crash loses at most this much (plus one commit).")
+    var opsCommitInterval = "500ms"
+
+    @Option(name: .customLong("ops.max-message-size"), help: "Longest JSON-lines message.")
+    var opsMaxMessageSize = "64KiB"
+
+    @Option(
+        name: .customLong("metric-ttl"),
+        help: "Delete an aggregated series not updated for this long (e.g. 10m; 0: never).")
+    var metricTTL = "0"
+
+    @Option(
+        name: .customLong("shutdown-delay"),
+        help: "On SIGTERM or a shutdown op, keep serving /metrics this long (with /-/ready at 503) before stopping.")
+    var shutdownDelay = "0"
+
+    @Option(
+        name: .customLong("extra-labels"),
+        help: "Labels added to every series exposed that lacks them: name:value,name:value (values may contain ':').")
+    var extraLabels: String?
+
+    @Option(name: .customLong("extra-labels-file"), help: "A properties file of extra labels: name=value lines.")
+    var extraLabelsFile: String?
+
+    @Option(
+        name: .customLong("extra-labels.source-app"),
+        help: "Also add the original metrics-server's labels data_source=\"metrics-server\" and source_app=<this value>.")
+    var sourceApp: String?
+
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
     var logLevel = "info"
 
@@ -138,6 +203,7 @@ struct GatewayCommand: AsyncParsableCommand {
         guard GatewayLogHandler.Format(rawValue: logFormat) != nil else {
             throw ValidationError("--log.format must be logfmt or json")
         }
+        try configureOps(&configuration)
         configuration.flags = [
             "web.listen-address": listenAddress, "web.telemetry-path": telemetryPath, "web.route-prefix": routePrefix,
             "web.enable-admin-api": "\(enableAdminAPI)", "web.enable-lifecycle": "\(enableLifecycle)",
@@ -146,9 +212,93 @@ struct GatewayCommand: AsyncParsableCommand {
             "push.max-series-per-push": "\(maxSeriesPerPush)", "push.max-labels-per-series": "\(maxLabelsPerSeries)",
             "push.max-label-value-length": "\(maxLabelValueLength)", "store.max-groups": "\(maxGroups)",
             "store.max-series": "\(maxSeries)", "storage.path": storagePath, "storage.sync": storageSync,
-            "log.level": logLevel, "log.format": logFormat,
+            "log.level": logLevel, "log.format": logFormat, "ops.udp": "\(opsUDP)",
+            "ops.udp-listen-address": opsUDPAddress ?? "", "ops.udp-receive-buffer": opsUDPBuffer,
+            "ops.unix-socket": opsUnixSocket ?? "", "ops.unix-socket-pool": "\(opsUnixSocketPool)",
+            "ops.unix-socket-mode": opsUnixSocketMode, "ops.tcp-listen-address": opsTCPAddress ?? "",
+            "ops.enable-shutdown": "\(opsEnableShutdown)", "ops.commit-interval": opsCommitInterval,
+            "ops.max-message-size": opsMaxMessageSize, "metric-ttl": metricTTL, "shutdown-delay": shutdownDelay,
+            "extra-labels": extraLabels ?? "", "extra-labels-file": extraLabelsFile ?? "",
+            "extra-labels.source-app": sourceApp ?? "",
         ]
         return configuration
+    }
+
+    func configureOps(_ configuration: inout GatewayConfiguration) throws {
+        var ops = OpsConfiguration()
+        if let text = opsUDPAddress {
+            guard let address = ListenAddress(text) else {
+                throw ValidationError("--ops.udp-listen-address must be host:port, e.g. 127.0.0.1:9999")
+            }
+            ops.udpAddress = address
+        } else if opsUDP {
+            ops.udpAddress = ListenAddress(host: "127.0.0.1", port: 9999)
+        }
+        guard let buffer = ByteSize.parse(opsUDPBuffer), buffer > 0 else {
+            throw ValidationError("--ops.udp-receive-buffer must be a size such as 8MiB")
+        }
+        ops.udpReceiveBufferBytes = buffer
+        if let path = opsUnixSocket {
+            guard !path.isEmpty else { throw ValidationError("--ops.unix-socket must be a path") }
+            ops.unixSocket = path
+        }
+        guard opsUnixSocketPool >= 0, opsUnixSocketPool <= 1024 else {
+            throw ValidationError("--ops.unix-socket-pool must be 0…1024")
+        }
+        ops.unixSocketPool = opsUnixSocketPool
+        guard let mode = UInt32(opsUnixSocketMode, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--ops.unix-socket-mode must be octal permissions such as 0660")
+        }
+        ops.unixSocketMode = mode
+        if let text = opsTCPAddress {
+            guard let address = ListenAddress(text) else {
+                throw ValidationError("--ops.tcp-listen-address must be host:port, e.g. 127.0.0.1:9998")
+            }
+            ops.tcpAddress = address
+        }
+        ops.enableShutdown = opsEnableShutdown
+        guard let interval = PrometheusDuration.milliseconds(opsCommitInterval), interval > 0, interval <= 60_000 else {
+            throw ValidationError("--ops.commit-interval must be a duration from 1ms to 1m, e.g. 500ms")
+        }
+        ops.commitIntervalMs = interval
+        guard let maxMessage = ByteSize.parse(opsMaxMessageSize), maxMessage >= 64, maxMessage <= 16 << 20 else {
+            throw ValidationError("--ops.max-message-size must be a size from 64B to 16MiB")
+        }
+        ops.maxMessageBytes = maxMessage
+        guard let ttl = PrometheusDuration.milliseconds(metricTTL) else {
+            throw ValidationError("--metric-ttl must be a duration such as 10m, or 0")
+        }
+        ops.metricTTLMs = ttl == 0 ? nil : ttl
+        configuration.ops = ops
+        guard let delay = PrometheusDuration.milliseconds(shutdownDelay) else {
+            throw ValidationError("--shutdown-delay must be a duration such as 30s, or 0")
+        }
+        configuration.shutdownDelayMs = delay
+        var labels: [Label] = []
+        if let text = extraLabelsFile {
+            let contents: String
+            do {
+                contents = try String(contentsOfFile: text, encoding: .utf8)
+            } catch {
+                throw ValidationError("--extra-labels-file: cannot read \(text): \(error.localizedDescription)")
+            }
+            do {
+                labels = try ExtraLabels.parseProperties(contents)
+            } catch {
+                throw ValidationError("--extra-labels-file \(text): \(error)")
+            }
+        }
+        if let text = extraLabels {
+            do {
+                labels = ExtraLabels.merge(labels, try ExtraLabels.parseFlag(text))
+            } catch {
+                throw ValidationError("--extra-labels: \(error)")
+            }
+        }
+        if let sourceApp {
+            labels = ExtraLabels.merge(labels, [Label("data_source", "metrics-server"), Label("source_app", sourceApp)])
+        }
+        configuration.extraLabels = labels.sorted()
     }
 
     func run() async throws {

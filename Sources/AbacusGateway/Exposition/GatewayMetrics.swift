@@ -20,6 +20,16 @@ public final class GatewayMetrics: Sendable {
         var commitSum: Double = 0
         var commitFailures: Double = 0
         var expired: Double = 0
+        var expiredSeries: Double = 0
+        var ingested: [IngestKey: Double] = [:]
+        var ingestRejected: [IngestKey: Double] = [:]
+    }
+
+    struct IngestKey: Hashable, Comparable {
+        var transport: String
+        /// The op, or the rejection reason.
+        var kind: String
+        static func < (a: IngestKey, b: IngestKey) -> Bool { (a.transport, a.kind) < (b.transport, b.kind) }
     }
 
     struct RequestKey: Hashable {
@@ -36,6 +46,8 @@ public final class GatewayMetrics: Sendable {
     let state = Mutex(State())
     let process = ProcessMetrics()
     let version: String
+    /// Reads the UDP socket's receive-buffer drops, when a UDP listener runs.
+    let udpDrops = Mutex<(@Sendable () -> Double?)?>(nil)
 
     public init(version: String) {
         self.version = version
@@ -46,8 +58,13 @@ public final class GatewayMetrics: Sendable {
     public static let names: [(String, MetricType)] = [
         ("abacus_build_info", .gauge),
         ("abacus_expired_groups_total", .counter),
+        ("abacus_aggregated_series", .gauge),
+        ("abacus_expired_series_total", .counter),
         ("abacus_groups", .gauge),
         ("abacus_http_requests_total", .counter),
+        ("abacus_ingest_messages_total", .counter),
+        ("abacus_ingest_rejected_total", .counter),
+        ("abacus_ingest_udp_receive_buffer_drops_total", .counter),
         ("abacus_journal_commit_duration_seconds", .histogram),
         ("abacus_journal_commit_failures_total", .counter),
         ("abacus_push_rejections_total", .counter),
@@ -85,6 +102,25 @@ public final class GatewayMetrics: Sendable {
         state.withLock { $0.expired += Double(count) }
     }
 
+    func countExpiredSeries(_ count: Int) {
+        guard count > 0 else { return }
+        state.withLock { $0.expiredSeries += Double(count) }
+    }
+
+    /// Counts what one batch of ops did on `transport`.
+    func countIngest(_ outcome: OpsOutcome, transport: IngestTransport) {
+        guard outcome.messages > 0 else { return }
+        state.withLock { state in
+            for (position, op) in OpsOperation.allCases.enumerated() where outcome.acceptedByOp[position] > 0 {
+                state.ingested[IngestKey(transport: transport.rawValue, kind: op.rawValue), default: 0] +=
+                    Double(outcome.acceptedByOp[position])
+            }
+            for rejection in outcome.rejections {
+                state.ingestRejected[IngestKey(transport: transport.rawValue, kind: rejection.reason), default: 0] += 1
+            }
+        }
+    }
+
     func observeCommit(seconds: Double, failed: Bool) {
         state.withLock { state in
             for (index, bound) in Self.commitBuckets.enumerated() where seconds <= bound {
@@ -97,9 +133,27 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The families, sorted by name. `process` families come from /proc (Linux).
-    public func families(groups: Int, lines: Int) -> [MetricFamily] {
+    public func families(groups: Int, lines: Int, aggregated: Int = 0) -> [MetricFamily] {
         let state = state.withLock { $0 }
+        let drops = udpDrops.withLock { $0 }?()
         var families: [MetricFamily] = [
+            MetricFamily(
+                name: "abacus_aggregated_series", type: .gauge,
+                help: "Series aggregated from JSON ops and aggregating pushes.",
+                metrics: [Metric(value: .gauge(Double(aggregated)))]),
+            counter(
+                "abacus_expired_series_total", "Aggregated series deleted because no update came within --metric-ttl.",
+                [([], state.expiredSeries)]),
+            counter(
+                "abacus_ingest_messages_total", "JSON-lines ops applied, by transport and op.",
+                state.ingested.sorted { $0.key < $1.key }.map {
+                    ([Label("op", $0.key.kind), Label("transport", $0.key.transport)], $0.value)
+                }),
+            counter(
+                "abacus_ingest_rejected_total", "JSON-lines ops (or stretches of bytes) rejected, by transport and reason.",
+                state.ingestRejected.sorted { $0.key < $1.key }.map {
+                    ([Label("reason", $0.key.kind), Label("transport", $0.key.transport)], $0.value)
+                }),
             MetricFamily(
                 name: "abacus_build_info", type: .gauge, help: "The running abacus gateway, always 1.",
                 metrics: [Metric(labels: [Label("version", version)], value: .gauge(1))]),
@@ -135,9 +189,16 @@ public final class GatewayMetrics: Sendable {
                 state.pushes.sorted { ($0.key.method, $0.key.outcome) < ($1.key.method, $1.key.outcome) }
                     .map { ([Label("method", $0.key.method), Label("outcome", $0.key.outcome)], $0.value) }),
             MetricFamily(
-                name: "abacus_series", type: .gauge, help: "Sample lines stored, over all groups.",
+                name: "abacus_series", type: .gauge,
+                help: "Sample lines stored, over all groups and aggregated series.",
                 metrics: [Metric(value: .gauge(Double(lines)))]),
         ]
+        if let drops {
+            families.append(
+                counter(
+                    "abacus_ingest_udp_receive_buffer_drops_total",
+                    "Datagrams the kernel dropped because the UDP socket's receive buffer was full.", [([], drops)]))
+        }
         families.append(contentsOf: process.collect().filter { name in Self.names.contains { $0.0 == name.name } })
         families.sort { $0.name < $1.name }
         return families

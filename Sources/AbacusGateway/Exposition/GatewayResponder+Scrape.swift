@@ -9,7 +9,8 @@ extension GatewayResponder {
     func scrape(_ request: Request) -> Response {
         let format = Negotiation.format(accept: request.headers[.accept])
         let snapshot = gateway.store.snapshot()
-        let own = gateway.metrics.families(groups: snapshot.groupCount, lines: snapshot.lineCount)
+        let own = gateway.metrics.families(
+            groups: snapshot.groupCount, lines: snapshot.lineCount, aggregated: snapshot.aggregatedCount)
         var body = ScrapeRenderer.render(snapshot, own: own, format: format)
         var headers: HTTPFields = [.contentType: format.contentType]
         if Negotiation.acceptsGzip(request.headers[.acceptEncoding]),

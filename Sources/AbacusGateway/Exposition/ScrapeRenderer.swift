@@ -34,15 +34,17 @@ public enum ScrapeRenderer {
         _ snapshot: StoreSnapshot, own: [MetricFamily], openMetrics: Bool, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         // Which groups hold each family, in group order: a counting sort over (family, group).
+        // The aggregated series come first, as a group without grouping labels.
+        let groups = (snapshot.aggregate.map { [$0] } ?? []) + snapshot.groups
         let familyCount = snapshot.families.count
         var starts = [Int](repeating: 0, count: familyCount + 1)
-        for group in snapshot.groups {
+        for group in groups {
             for slice in group.families { starts[Int(slice.family) + 1] += 1 }
         }
         for index in 0..<familyCount { starts[index + 1] += starts[index] }
         var fill = starts
         var owners = [UInt64](repeating: 0, count: starts[familyCount])
-        for (groupIndex, group) in snapshot.groups.enumerated() {
+        for (groupIndex, group) in groups.enumerated() {
             for (sliceIndex, slice) in group.families.enumerated() {
                 owners[fill[Int(slice.family)]] = UInt64(groupIndex) << 32 | UInt64(sliceIndex)
                 fill[Int(slice.family)] += 1
@@ -64,7 +66,7 @@ public enum ScrapeRenderer {
 
         // Each group's label set, for push_time_seconds and push_failure_time_seconds.
         let groupLabels = snapshot.groups.map(\.labelBytes)
-        var buffer = allocator.buffer(capacity: snapshot.groups.reduce(0) { $0 + $1.bytes.count } + 64 * 1024)
+        var buffer = allocator.buffer(capacity: groups.reduce(0) { $0 + $1.bytes.count } + 64 * 1024)
         var scratch: [UInt8] = []
         for id in snapshot.sortedFamilyIDs {
             guard let entry = snapshot.families[Int(id)] else { continue }
@@ -111,7 +113,7 @@ public enum ScrapeRenderer {
             } else {
                 // HELP from the first group that has one.
                 for owner in held {
-                    let group = snapshot.groups[Int(owner >> 32)]
+                    let group = groups[Int(owner >> 32)]
                     let index = Int(owner & 0xFFFF_FFFF)
                     let help =
                         group.families[index].sharedHelp
@@ -129,7 +131,7 @@ public enum ScrapeRenderer {
                 buffer.writeString(openMetrics ? " \(omType)\n" : " \(entry.type.textName ?? "untyped")\n")
             }
             for owner in held {
-                let group = snapshot.groups[Int(owner >> 32)]
+                let group = groups[Int(owner >> 32)]
                 let lines = group.lineBytes(group.families[Int(owner & 0xFFFF_FFFF)])
                 buffer.writeBytes(lines)
             }

@@ -26,6 +26,7 @@ public struct GatewayResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
     let gateway: GatewayCore
+    let ops: OpsIngest
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         var path = Substring(request.uri.path)
@@ -44,11 +45,17 @@ public struct GatewayResponder: HTTPResponder {
         if path.hasPrefix("/metrics/") {
             handler = "push"
             response = await push(request, keyPath: path.dropFirst("/metrics/".count))
+        } else if path == "/aggregate" || path.hasPrefix("/aggregate/") {
+            handler = "aggregate"
+            response = await aggregatePush(request, path: path.dropFirst("/aggregate".count).drop { $0 == "/" })
         } else if path == gateway.configuration.telemetryPath {
             handler = "metrics"
             response = method == .get || method == .head ? scrape(request) : notAllowed("GET")
         } else {
             switch path {
+            case "/api/v1/ops":
+                handler = "ops"
+                response = method == .post ? await opsPost(request) : notAllowed("POST")
             case "/api/v1/batch":
                 handler = "batch"
                 response = method == .put || method == .post ? await batch(request) : notAllowed("PUT, POST")
@@ -69,7 +76,9 @@ public struct GatewayResponder: HTTPResponder {
                 response =
                     method == .get || method == .head
                     ? (gateway.draining.load(ordering: .relaxed)
-                        ? text(.serviceUnavailable, "shutting down\n") : text(.ok, "OK\n"))
+                        ? text(.serviceUnavailable, "shutting down\n")
+                        : gateway.listenersReady.load(ordering: .relaxed)
+                            ? text(.ok, "OK\n") : text(.serviceUnavailable, "starting\n"))
                     : notAllowed("GET")
             case "/-/quit":
                 handler = "quit"

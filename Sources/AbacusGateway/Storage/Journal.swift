@@ -22,6 +22,14 @@ public final class Journal: Sendable {
         public var deadlineMs: Int64?
     }
 
+    /// An aggregated series as stored: its key (`name{labels}`), its family's HELP and TYPE
+    /// and its sample lines as a text exposition, and when it was last updated.
+    public struct SeriesRow: Sendable, Equatable {
+        public var key: String
+        public var exposition: [UInt8]
+        public var updatedMs: Int64
+    }
+
     /// One change to durable state.
     public enum Change: Sendable {
         case upsert(Row)
@@ -34,8 +42,10 @@ public final class Journal: Sendable {
         var wipe = false
         /// Path → row to write, or `nil` to delete.
         var changes: [String: Row?] = [:]
+        /// Aggregated series key → row to write, or `nil` to delete.
+        var series: [String: SeriesRow?] = [:]
         var lastTicket: Ticket = 0
-        var isEmpty: Bool { !wipe && changes.isEmpty }
+        var isEmpty: Bool { !wipe && changes.isEmpty && series.isEmpty }
     }
 
     struct State {
@@ -65,8 +75,23 @@ public final class Journal: Sendable {
             case .delete(let path): state.pending.changes[path] = .some(nil)
             case .wipe:
                 state.pending.changes.removeAll()
+                state.pending.series.removeAll()
                 state.pending.wipe = true
             }
+            state.pending.lastTicket = ticket
+            return ticket
+        }
+        signal.yield()
+        return ticket
+    }
+
+    /// Queues aggregated series to write and keys to delete, as one change. O(rows).
+    public func enqueue(series rows: [SeriesRow], deleting keys: [String] = []) -> Ticket {
+        let ticket = state.withLock { state in
+            let ticket = state.nextTicket
+            state.nextTicket += 1
+            for row in rows { state.pending.series[row.key] = .some(row) }
+            for key in keys { state.pending.series[key] = .some(nil) }
             state.pending.lastTicket = ticket
             return ticket
         }

@@ -60,6 +60,11 @@ public final class SQLiteStorage: Sendable {
                         failure_time REAL NOT NULL,
                         deadline_ms INTEGER
                     );
+                    CREATE TABLE IF NOT EXISTS series (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        exposition BLOB NOT NULL,
+                        updated_ms INTEGER NOT NULL
+                    );
                     PRAGMA user_version = 1;
                     """)
         }
@@ -100,10 +105,26 @@ public final class SQLiteStorage: Sendable {
         }
     }
 
+    /// Every stored aggregated series. O(database size).
+    public func seriesRows() throws -> [Journal.SeriesRow] {
+        try database.read { db in
+            var rows: [Journal.SeriesRow] = []
+            let cursor = try Row.fetchCursor(db, sql: "SELECT key, exposition, updated_ms FROM series")
+            while let row = try cursor.next() {
+                let blob: Data = row[1]
+                rows.append(Journal.SeriesRow(key: row[0], exposition: Array(blob), updatedMs: row[2]))
+            }
+            return rows
+        }
+    }
+
     /// Writes one batch in one transaction.
     func write(_ batch: Journal.Batch) async throws {
         try await database.write { db in
-            if batch.wipe { try db.execute(sql: "DELETE FROM groups") }
+            if batch.wipe {
+                try db.execute(sql: "DELETE FROM groups")
+                try db.execute(sql: "DELETE FROM series")
+            }
             let upsert = try db.cachedStatement(
                 sql: """
                     INSERT INTO groups (path, exposition, push_time, failure_time, deadline_ms)
@@ -120,6 +141,18 @@ public final class SQLiteStorage: Sendable {
                     ])
                 } else {
                     try delete.execute(arguments: [path])
+                }
+            }
+            guard !batch.series.isEmpty else { return }
+            let upsertSeries = try db.cachedStatement(
+                sql: "INSERT INTO series (key, exposition, updated_ms) VALUES (?, ?, ?) "
+                    + "ON CONFLICT(key) DO UPDATE SET exposition = excluded.exposition, updated_ms = excluded.updated_ms")
+            let deleteSeries = try db.cachedStatement(sql: "DELETE FROM series WHERE key = ?")
+            for (key, row) in batch.series {
+                if let row {
+                    try upsertSeries.execute(arguments: [key, Data(row.exposition), row.updatedMs])
+                } else {
+                    try deleteSeries.execute(arguments: [key])
                 }
             }
         }

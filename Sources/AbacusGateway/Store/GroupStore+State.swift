@@ -14,6 +14,8 @@ extension GroupStore {
         var deadlines = DeadlineHeap()
         /// Group ids in key order; rebuilt when a group comes or goes.
         var order: [UInt32]?
+        /// The aggregated series (JSON ops, aggregating pushes).
+        var aggregate = Aggregate()
 
         /// Checks `push` against the store and installs it. Returns the group's id, the group
         /// it replaced and the new one.
@@ -95,6 +97,17 @@ extension GroupStore {
                 }
                 for (position, fingerprint) in family.fingerprints.enumerated() {
                     guard let holder = series[fingerprint], holder != id else { continue }
+                    if holder == aggregateHolder {
+                        let labels = family.labelSets[position]
+                        var text: [UInt8] = []
+                        Escaping.appendLabelSet(labels, to: &text)
+                        let key = family.name + "{" + String(decoding: text, as: UTF8.self) + "}"
+                        guard aggregate.byKey[key] != nil else { continue }
+                        throw .invalid(
+                            "duplicate_series",
+                            "series \(key) is aggregated from JSON ops or aggregating pushes; a series cannot be "
+                                + "both pushed and aggregated")
+                    }
                     let other = slots[Int(holder)]!
                     if holds(other, family: family.name, labels: family.labelSets[position]) {
                         throw .invalid(
@@ -253,6 +266,7 @@ extension GroupStore {
             lineCount = 0
             deadlines = DeadlineHeap()
             order = nil
+            aggregate = Aggregate()
             index.removeAllPushed()
         }
 

@@ -183,15 +183,17 @@ public final class GroupStore: Sendable {
             var groups: [StoredGroup] = []
             groups.reserveCapacity(order.count)
             for id in order { groups.append(state.slots[Int(id)]!) }
+            let aggregate = state.renderAggregate()
             return StoreSnapshot(
-                groups: groups, families: state.index.entries, sortedFamilyIDs: state.index.sortedIDs(),
-                lineCount: state.lineCount)
+                groups: groups, aggregate: aggregate, families: state.index.entries,
+                sortedFamilyIDs: state.index.sortedIDs(), lineCount: state.lineCount + state.aggregate.lineCount,
+                aggregatedCount: state.aggregate.count)
         }
     }
 
-    /// Number of groups and of stored sample lines.
+    /// Number of groups and of stored sample lines (aggregated series included).
     public var counts: (groups: Int, lines: Int) {
-        state.withLock { ($0.ids.count, $0.lineCount) }
+        state.withLock { ($0.ids.count, $0.lineCount + $0.aggregate.lineCount) }
     }
 }
 
@@ -205,10 +207,14 @@ extension StoreLimits {
 /// What a scrape reads: immutable groups in key order and the family table.
 public struct StoreSnapshot: Sendable {
     let groups: [StoredGroup]
+    /// The aggregated series as one group, when there are any.
+    let aggregate: StoredGroup?
     let families: [FamilyIndex.Entry?]
     let sortedFamilyIDs: [Int32]
     /// Sample lines stored.
     public let lineCount: Int
+    /// Aggregated series.
+    public let aggregatedCount: Int
     /// Groups stored.
     public var groupCount: Int { groups.count }
 }

@@ -1,0 +1,97 @@
+import AbacusExposition
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The HTTP ops transports:
+/// - `POST /api/v1/ops`: JSON-lines ops (PROTOCOL.md §1) in the body, framed as on a stream.
+///   Each message is applied on its own (as over a socket); the answer comes after the commit:
+///   200 when every message was applied, 400 when some were rejected, with a JSON body
+///   `{"applied":N,"rejected":M,"errors":[{"message":K,"reason":"…","error":"…"}]}` (`message`
+///   is the 1-based position of the rejected message in the body).
+/// - `POST|PUT /aggregate{/job/<JOB>{/<LABEL>/<VALUE>}}`: the aggregating push of Prometheus
+///   text (or OpenMetrics, protobuf) bodies, all or nothing (``GroupStore/aggregate(_:labels:extra:nowMs:)``).
+extension GatewayResponder {
+    func opsPost(_ request: Request) async -> Response {
+        let body: ByteBuffer
+        do throws(PushRejection) {
+            body = try await collect(request)
+        } catch {
+            return refuse(error, request.method)
+        }
+        let bytes: [UInt8]
+        do throws(PushRejection) {
+            bytes = try PushBody.decompress(
+                body, contentEncoding: request.headers[.contentEncoding], limits: gateway.configuration.limits)
+        } catch {
+            return refuse(error, request.method)
+        }
+        let ops = gateway.configuration.ops
+        var framer = OpsFramer(maxMessageSize: ops.maxMessageBytes)
+        framer.append(bytes)
+        let limits = self.ops.policy.limits
+        var outcome = self.ops.apply(transport: .http, commit: true) { sink in
+            framer.forEachItem(limits: limits, sink)
+        }
+        if let rejection = framer.finish() {
+            self.ops.reject(rejection, transport: .http)
+            outcome.reject(rejection.reason.rawValue, rejection.message)
+        }
+        if let failure = await gateway.waitCommitted(outcome.ticket) { return failure }
+        var out: [UInt8] = Array(#"{"applied":\#(outcome.accepted),"rejected":\#(outcome.rejections.count)"#.utf8)
+        if !outcome.rejections.isEmpty {
+            out.append(contentsOf: #","errors":["#.utf8)
+            for (index, rejection) in outcome.rejections.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: #"{"message":\#(rejection.ordinal),"reason":"#.utf8)
+                JSONString.append(rejection.reason, to: &out)
+                out.append(contentsOf: #","error":"#.utf8)
+                JSONString.append(rejection.message, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(contentsOf: "}\n".utf8)
+        return Response(
+            status: outcome.rejections.isEmpty ? .ok : .badRequest, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
+    func aggregatePush(_ request: Request, path: Substring) async -> Response {
+        let method = request.method
+        guard method == .post || method == .put else { return notAllowed("POST, PUT") }
+        do throws(PushRejection) {
+            var labels: [Label] = []
+            if !path.isEmpty {
+                do {
+                    labels = try GroupingKey.parse(path: path).labels
+                } catch {
+                    throw .invalid("grouping_key", "invalid labels in the path: \(error.message)")
+                }
+            }
+            let body = try await collect(request)
+            let families = try PushBody.decode(
+                body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
+                limits: gateway.configuration.limits)
+            let lines = families.reduce(0) { $0 + $1.metrics.count }
+            if lines > gateway.configuration.limits.maxSeriesPerPush {
+                throw PushRejection(
+                    status: 413, reason: "too_many_series_in_push",
+                    "the push has \(lines) series, more than \(gateway.configuration.limits.maxSeriesPerPush) "
+                        + "(--push.max-series-per-push)")
+            }
+            let ticket = try gateway.store.aggregate(
+                families, labels: labels, extra: gateway.configuration.extraLabels, nowMs: UnixTime.nowMs())
+            if let failure = await gateway.waitCommitted(ticket) {
+                gateway.metrics.countPush(method: "aggregate", outcome: "failed")
+                return failure
+            }
+            gateway.metrics.countPush(method: "aggregate", outcome: "accepted")
+            return Response(status: .ok)
+        } catch {
+            gateway.metrics.countPush(method: "aggregate", outcome: "rejected")
+            gateway.metrics.countRejection(reason: error.reason)
+            return response(for: error)
+        }
+    }
+}
