@@ -11,7 +11,8 @@ extension GatewayResponder {
         let snapshot = gateway.store.snapshot()
         let own = gateway.metrics.families(
             groups: snapshot.groupCount, lines: snapshot.lineCount, aggregated: snapshot.aggregatedCount)
-        var body = ScrapeRenderer.render(snapshot, own: own, format: format)
+        var body = ScrapeRenderer.render(
+            snapshot, own: own, format: format, extraLabels: gateway.configuration.extraLabels)
         var headers: HTTPFields = [.contentType: format.contentType]
         if Negotiation.acceptsGzip(request.headers[.acceptEncoding]),
             let compressed = try? body.compress(with: .gzip(configuration: .init(compressionLevel: 1)))

@@ -11,19 +11,31 @@ public import NIOCore
 /// about three times the cost of a text scrape (documented in docs/gateway.md).
 public enum ScrapeRenderer {
     /// Renders `snapshot` and `own` (sorted by name) in `format` into a new buffer.
+    /// `extraLabels` (`--extra-labels`) are added to the gateway's own series and to
+    /// `push_time_seconds`/`push_failure_time_seconds`; pushed and aggregated series got them
+    /// when stored.
     public static func render(
-        _ snapshot: StoreSnapshot, own: [MetricFamily], format: ExpositionFormat,
+        _ snapshot: StoreSnapshot, own: [MetricFamily], format: ExpositionFormat, extraLabels: [Label] = [],
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) -> ByteBuffer {
+        var own = own
+        if !extraLabels.isEmpty {
+            for f in own.indices {
+                for m in own[f].metrics.indices {
+                    own[f].metrics[m].labels = ExtraLabels.merge(extraLabels, own[f].metrics[m].labels).sorted()
+                }
+            }
+        }
         switch format {
-        case .text, .json: return renderText(snapshot, own: own, openMetrics: false, allocator: allocator)
-        case .openMetrics: return renderText(snapshot, own: own, openMetrics: true, allocator: allocator)
+        case .text, .json:
+            return renderText(snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
+        case .openMetrics:
+            return renderText(snapshot, own: own, openMetrics: true, extraLabels: extraLabels, allocator: allocator)
         case .protobuf:
-            var text = renderText(snapshot, own: own, openMetrics: false, allocator: allocator)
+            var text = renderText(
+                snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
             let bytes = text.readBytes(length: text.readableBytes) ?? []
             let families = (try? TextParser.parse(bytes)) ?? []
-            // Each group's label set, for push_time_seconds and push_failure_time_seconds.
-            let groupLabels = snapshot.groups.map(\.labelBytes)
             var buffer = allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(ProtobufEncoder.encode(families))
             return buffer
@@ -31,7 +43,8 @@ public enum ScrapeRenderer {
     }
 
     static func renderText(
-        _ snapshot: StoreSnapshot, own: [MetricFamily], openMetrics: Bool, allocator: ByteBufferAllocator
+        _ snapshot: StoreSnapshot, own: [MetricFamily], openMetrics: Bool, extraLabels: [Label],
+        allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         // Which groups hold each family, in group order: a counting sort over (family, group).
         // The aggregated series come first, as a group without grouping labels.
@@ -65,7 +78,13 @@ public enum ScrapeRenderer {
         }
 
         // Each group's label set, for push_time_seconds and push_failure_time_seconds.
-        let groupLabels = snapshot.groups.map(\.labelBytes)
+        let groupLabels = snapshot.groups.map { group in
+            if extraLabels.isEmpty { return group.labelBytes }
+            var bytes: [UInt8] = []
+            Escaping.appendLabelSet(
+                PreparedPush.relabel([], group.key.labels, extraLabels), to: &bytes)
+            return bytes
+        }
         var buffer = allocator.buffer(capacity: groups.reduce(0) { $0 + $1.bytes.count } + 64 * 1024)
         var scratch: [UInt8] = []
         for id in snapshot.sortedFamilyIDs {

@@ -45,7 +45,8 @@ extension GatewayResponder {
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
                 limits: gateway.configuration.limits)
             let prepared = try PreparedPush.prepare(
-                families: consume families, key: key, limits: gateway.configuration.limits)
+                families: consume families, key: key, limits: gateway.configuration.limits,
+                extraLabels: gateway.configuration.extraLabels)
             reachedStore = true
             let ticket = try gateway.store.apply(
                 [prepared], mode: method == .put ? .replaceGroup : .replaceFamilies, nowMs: nowMs, ttlMs: ttl)
@@ -102,7 +103,8 @@ extension GatewayResponder {
                 do throws(PushRejection) {
                     pushes.append(
                         try PreparedPush.prepare(
-                            families: consume families, key: key, limits: gateway.configuration.limits))
+                            families: consume families, key: key, limits: gateway.configuration.limits,
+                            extraLabels: gateway.configuration.extraLabels))
                 } catch {
                     throw error.naming(part.path)
                 }

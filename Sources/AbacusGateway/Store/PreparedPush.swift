@@ -25,8 +25,9 @@ public struct PreparedPush: Sendable {
     ///
     /// `families` is consumed: pass it as its last use and the labels are rewritten in place,
     /// without copying the metrics.
-    public static func prepare(families: consuming [MetricFamily], key: GroupingKey, limits: StoreLimits)
-        throws(PushRejection) -> PreparedPush
+    public static func prepare(
+        families: consuming [MetricFamily], key: GroupingKey, limits: StoreLimits, extraLabels: [Label] = []
+    ) throws(PushRejection) -> PreparedPush
     {
         let keyLabels = key.labels
         let labelBytes = labelBytes(for: key)
@@ -48,7 +49,7 @@ public struct PreparedPush: Sendable {
                         "pushed metrics must not have timestamps (metric \(family.name) has one); the gateway "
                             + "records the push time in push_time_seconds")
                 }
-                family.metrics[index].labels = relabel(family.metrics[index].labels, keyLabels)
+                family.metrics[index].labels = relabel(family.metrics[index].labels, keyLabels, extraLabels)
                 try check(family.metrics[index].labels, family: family.name, limits: limits)
             }
             // The parsers validated the family; relabelling can only make two series equal, or
@@ -112,13 +113,15 @@ public struct PreparedPush: Sendable {
         return bytes
     }
 
-    /// Body labels without those the grouping key sets, plus the key's, plus `instance=""` when
-    /// neither has an `instance` (a body's `instance` is kept, as the Pushgateway keeps it), sorted.
-    static func relabel(_ labels: [Label], _ keyLabels: [Label]) -> [Label] {
+    /// Body labels without those the grouping key sets, plus the key's, plus the extra labels
+    /// neither has, plus `instance=""` when none has an `instance` (a body's `instance` is kept,
+    /// as the Pushgateway keeps it), sorted.
+    static func relabel(_ labels: [Label], _ keyLabels: [Label], _ extraLabels: [Label] = []) -> [Label] {
         var result = keyLabels
         for label in labels where !keyLabels.contains(where: { $0.name == label.name }) {
             result.append(label)
         }
+        for label in extraLabels where !result.contains(where: { $0.name == label.name }) { result.append(label) }
         if !result.contains(where: { $0.name == "instance" }) { result.append(Label("instance", "")) }
         result.sort()
         return result
