@@ -61,7 +61,49 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             check(message)
         }
     }
-    // 4. The whole input as one message.
+    // 4. The hot path (`forEachItem`: quick items read without allocating, decoded here as
+    //    the gateway decodes them on a cache miss) gives the same messages as the decoder, as a
+    //    datagram and as a stream in the same chunks; a quick item's op and value are the
+    //    decoded message's.
+    func resolve(_ item: OpsItem) -> Result<OpsMessage, OpsRejection> {
+        switch item {
+        case .quick(let quick):
+            let result = Result { () throws(OpsRejection) in try quick.decode() }
+            if case .success(let message) = result, message.op != quick.op || message.value != quick.value {
+                fatalError("quick item \(quick.op) \(quick.value) decodes to \(message)")
+            }
+            return result
+        case .message(let message): return .success(message)
+        case .rejected(let rejection): return .failure(rejection)
+        }
+    }
+    var quickDatagram: [Result<OpsMessage, OpsRejection>] = []
+    bytes.withUnsafeBytes { raw in
+        OpsFramer.forEachItem(inDatagram: raw, maxMessageSize: maxMessageSize) { quickDatagram.append(resolve($0)) }
+    }
+    if quickDatagram.compactMap({ try? $0.get() }) != b {
+        fatalError("forEachItem(inDatagram:) disagrees with messages(inDatagram:)")
+    }
+    var quickFramer = OpsFramer(maxMessageSize: maxMessageSize)
+    var quickStreamed: [Result<OpsMessage, OpsRejection>] = []
+    offset = 0
+    step = 1
+    while offset < bytes.count {
+        step = (step &* 31 &+ Int(bytes[offset])) % 23 + 1
+        let end = min(bytes.count, offset + step)
+        quickFramer.append(bytes[offset..<end])
+        offset = end
+        quickFramer.forEachItem { quickStreamed.append(resolve($0)) }
+        if quickFramer.bufferedByteCount > maxMessageSize + 2 * 23 {
+            fatalError("framer holds \(quickFramer.bufferedByteCount) bytes")
+        }
+    }
+    if let rejection = quickFramer.finish() { quickStreamed.append(.failure(rejection)) }
+    if quickStreamed.compactMap({ try? $0.get() }) != a {
+        fatalError("forEachItem on a stream disagrees with nextMessage()")
+    }
+
+    // 5. The whole input as one message.
     if case .success(let message) = Result(catching: { () throws(OpsRejection) in try OpsDecoder.decode(bytes) }) {
         check(message)
     }

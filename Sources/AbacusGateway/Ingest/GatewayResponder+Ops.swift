@@ -59,7 +59,8 @@ extension GatewayResponder {
 
     func aggregatePush(_ request: Request, path: Substring) async -> Response {
         let method = request.method
-        guard method == .post || method == .put else { return notAllowed("POST, PUT") }
+        if method == .delete { return await aggregateDelete(request, path: path) }
+        guard method == .post || method == .put else { return notAllowed("POST, PUT, DELETE") }
         do throws(PushRejection) {
             var labels: [Label] = []
             if !path.isEmpty {
@@ -93,5 +94,24 @@ extension GatewayResponder {
             gateway.metrics.countRejection(reason: error.reason)
             return response(for: error)
         }
+    }
+
+    /// `DELETE /aggregate{/job/<JOB>{/<LABEL>/<VALUE>}}[?name=<metric>]`: deletes the aggregated
+    /// series that have all these labels (and that name); 202 after the commit, whatever the
+    /// number deleted (like a Pushgateway DELETE). Without labels and name: every aggregated series.
+    func aggregateDelete(_ request: Request, path: Substring) async -> Response {
+        var labels: [Label] = []
+        if !path.isEmpty {
+            do {
+                labels = try GroupingKey.parse(path: path).labels
+            } catch {
+                return refuse(.invalid("grouping_key", "invalid labels in the path: \(error.message)"), request.method)
+            }
+        }
+        let name = request.uri.queryParameters["name"].map(String.init)
+        let result = gateway.store.deleteAggregated(matching: labels, name: name)
+        if let failure = await gateway.waitCommitted(result.ticket) { return failure }
+        gateway.metrics.countPush(method: "aggregate_delete", outcome: "accepted")
+        return Response(status: .accepted)
     }
 }

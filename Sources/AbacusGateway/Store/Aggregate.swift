@@ -42,11 +42,12 @@ struct Aggregate {
         var buckets: [Double] = []
         var updatedMs: Int64
         var dirty = true
-        var generation: UInt32
     }
 
     var families: [Int32: Family] = [:]
     var slots: [Series?] = []
+    /// Bumped each time a slot is created or freed: a ``QuickKeyCache`` entry with an older
+    /// generation points at a series that is gone.
     var generations: [UInt32] = []
     var free: [Int32] = []
     var byKey: [String: Int32] = [:]

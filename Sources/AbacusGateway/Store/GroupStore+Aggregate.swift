@@ -117,7 +117,7 @@ extension GroupStore.State {
         aggregate.generations[Int(slot)] &+= 1
         var created = Aggregate.Series(
             family: id, type: plan.type, key: plan.key, labelText: plan.labelText, fingerprint: plan.fingerprint,
-            value: 0, updatedMs: nowMs, generation: aggregate.generations[Int(slot)])
+            value: 0, updatedMs: nowMs)
         if plan.type == .histogram {
             created.bounds = plan.bounds
             created.buckets = Array(repeating: 0, count: plan.bounds.count + 1)
@@ -334,5 +334,56 @@ extension GroupStore {
             let rows = state.takeDirtyRows()
             return rows.isEmpty ? nil : journal.enqueue(series: rows)
         }
+    }
+}
+
+extension GroupStore {
+    /// Deletes the aggregated series that have every label of `labels` (and, when given, the
+    /// name `name`); returns how many and the journal ticket. O(aggregated series).
+    public func deleteAggregated(matching labels: [Label], name: String?) -> (deleted: Int, ticket: Journal.Ticket?) {
+        var tokens: [[UInt8]] = []
+        for label in labels {
+            var token: [UInt8] = []
+            Escaping.appendLabelSet([label], to: &token)
+            tokens.append(token)
+        }
+        return state.withLock { state in
+            var doomed: [Int32] = []
+            for (slot, series) in state.aggregate.slots.enumerated() {
+                guard let series else { continue }
+                if let name, state.index[series.family].name != name { continue }
+                if tokens.allSatisfy({ Self.labelText(series.labelText, contains: $0) }) { doomed.append(Int32(slot)) }
+            }
+            var keys: [String] = []
+            for slot in doomed { keys.append(state.removeAggregated(slot)) }
+            state.index.collect()
+            guard let journal, !keys.isEmpty else { return (doomed.count, nil) }
+            return (doomed.count, journal.enqueue(series: [], deleting: keys))
+        }
+    }
+
+    /// Whether `text` (`a="x",b="y"`, values escaped, so `"` and `,` inside a value never end
+    /// a label) has the label `token` (`b="y"`) as one of its comma-separated labels.
+    static func labelText(_ text: [UInt8], contains token: [UInt8]) -> Bool {
+        var start = 0
+        var inValue = false
+        var escaped = false
+        for (index, byte) in text.enumerated() {
+            if inValue {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inValue = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inValue = true
+            } else if byte == UInt8(ascii: ",") {
+                if text[start..<index].elementsEqual(token) { return true }
+                start = index + 1
+            }
+        }
+        return text[start...].elementsEqual(token)
     }
 }
