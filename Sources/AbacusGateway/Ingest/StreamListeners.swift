@@ -2,6 +2,7 @@ import AbacusExposition
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -22,10 +23,29 @@ import NIOPosix
 final class StreamListeners: Sendable {
     let channels: [any Channel]
     let unixPaths: [String]
+    let connections: Connections
 
-    private init(channels: [any Channel], unixPaths: [String]) {
+    /// The open connections, closed at stop so that nothing is applied after the last commit.
+    final class Connections: Sendable {
+        let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+        func add(_ channel: any Channel) {
+            open.withLock { $0[ObjectIdentifier(channel)] = channel }
+            channel.closeFuture.whenComplete { [self] _ in
+                _ = open.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+            }
+        }
+
+        func closeAll() async {
+            let channels = open.withLock { Array($0.values) }
+            for channel in channels { try? await channel.close() }
+        }
+    }
+
+    private init(channels: [any Channel], unixPaths: [String], connections: Connections) {
         self.channels = channels
         self.unixPaths = unixPaths
+        self.connections = connections
     }
 
     /// Binds every configured stream listener.
@@ -33,10 +53,11 @@ final class StreamListeners: Sendable {
         let ops = ingest.core.configuration.ops
         var channels: [any Channel] = []
         var paths: [String] = []
+        let connections = Connections()
         do {
             for path in ops.unixSocketPaths {
                 try prepareSocketPath(path)
-                let channel = try await bootstrap(ingest: ingest, transport: .unix, group: group)
+                let channel = try await bootstrap(ingest: ingest, transport: .unix, group: group, connections: connections)
                     .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
                 channels.append(channel)
                 paths.append(path)
@@ -45,7 +66,7 @@ final class StreamListeners: Sendable {
                 }
             }
             if let address = ops.tcpAddress {
-                let channel = try await bootstrap(ingest: ingest, transport: .tcp, group: group)
+                let channel = try await bootstrap(ingest: ingest, transport: .tcp, group: group, connections: connections)
                     .bind(host: address.host, port: address.port).get()
                 channels.append(channel)
             }
@@ -54,12 +75,12 @@ final class StreamListeners: Sendable {
             for path in paths { unlink(path) }
             throw error
         }
-        return StreamListeners(channels: channels, unixPaths: paths)
+        return StreamListeners(channels: channels, unixPaths: paths, connections: connections)
     }
 
-    static func bootstrap(ingest: OpsIngest, transport: IngestTransport, group: any EventLoopGroup)
-        -> ServerBootstrap
-    {
+    static func bootstrap(
+        ingest: OpsIngest, transport: IngestTransport, group: any EventLoopGroup, connections: Connections
+    ) -> ServerBootstrap {
         let maxMessage = ingest.core.configuration.ops.maxMessageBytes
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -67,7 +88,8 @@ final class StreamListeners: Sendable {
             .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 1024))
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         OpsStreamHandler(ingest: ingest, transport: transport, maxMessageSize: maxMessage))
                 }
@@ -119,10 +141,12 @@ final class StreamListeners: Sendable {
         }.first
     }
 
-    /// Stops accepting, closes the listening sockets and removes the socket files. Open
-    /// connections are closed by their peers or at exit.
+    /// Stops accepting, closes the listening sockets and every open connection (what a
+    /// connection has sent is applied: each read is applied when it arrives), and removes the
+    /// socket files.
     func stop() async {
         for channel in channels { try? await channel.close() }
+        await connections.closeAll()
         for path in unixPaths { unlink(path) }
     }
 }
