@@ -32,7 +32,11 @@ public enum ExtraLabels {
             }
             labels = merge(
                 labels,
-                [try label(Substring(line[..<equals].trimmingBlanks()), Substring(line[line.index(after: equals)...].trimmingBlanks()))])
+                [
+                    try label(
+                        Substring(line[..<equals].trimmingBlanks()),
+                        Substring(line[line.index(after: equals)...].trimmingBlanks()))
+                ])
         }
         return labels
     }

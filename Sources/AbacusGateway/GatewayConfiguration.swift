@@ -66,7 +66,9 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
             (0...65535).contains(port)
         else { return nil }
         let host = String(text[..<colon])
-        self.host = host.isEmpty ? "0.0.0.0" : (host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host)
+        self.host =
+            host.isEmpty
+            ? "0.0.0.0" : (host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host)
         self.port = port
     }
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -1,7 +1,7 @@
 import AbacusExposition
 import AbacusGateway
-import Foundation
 import ArgumentParser
+import Foundation
 import Logging
 
 /// `abacus gateway`: the Pushgateway-compatible server. Flag names follow the Pushgateway's
@@ -108,7 +108,9 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("ops.enable-shutdown"),
-        help: "Honour the shutdown op (over UDP only from loopback). Off: anyone who can write to a socket could stop the gateway.")
+        help:
+            "Honour the shutdown op (over UDP only from loopback). Off: anyone who can write to a socket could stop the gateway."
+    )
     var opsEnableShutdown = false
 
     @Option(
@@ -139,7 +141,8 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("extra-labels.source-app"),
-        help: "Also add the original metrics-server's labels data_source=\"metrics-server\" and source_app=<this value>.")
+        help:
+            "Also add the original metrics-server's labels data_source=\"metrics-server\" and source_app=<this value>.")
     var sourceApp: String?
 
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
@@ -296,7 +299,8 @@ struct GatewayCommand: AsyncParsableCommand {
             }
         }
         if let sourceApp {
-            labels = ExtraLabels.merge(labels, [Label("data_source", "metrics-server"), Label("source_app", sourceApp)])
+            labels = ExtraLabels.merge(
+                labels, [Label("data_source", "metrics-server"), Label("source_app", sourceApp)])
         }
         configuration.extraLabels = labels.sorted()
     }

@@ -150,7 +150,8 @@ public final class GatewayMetrics: Sendable {
                     ([Label("op", $0.key.kind), Label("transport", $0.key.transport)], $0.value)
                 }),
             counter(
-                "abacus_ingest_rejected_total", "JSON-lines ops (or stretches of bytes) rejected, by transport and reason.",
+                "abacus_ingest_rejected_total",
+                "JSON-lines ops (or stretches of bytes) rejected, by transport and reason.",
                 state.ingestRejected.sorted { $0.key < $1.key }.map {
                     ([Label("reason", $0.key.kind), Label("transport", $0.key.transport)], $0.value)
                 }),

@@ -57,8 +57,10 @@ final class StreamListeners: Sendable {
         do {
             for path in ops.unixSocketPaths {
                 try prepareSocketPath(path)
-                let channel = try await bootstrap(ingest: ingest, transport: .unix, group: group, connections: connections)
-                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
+                let channel = try await bootstrap(
+                    ingest: ingest, transport: .unix, group: group, connections: connections
+                )
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
                 channels.append(channel)
                 paths.append(path)
                 guard chmod(path, mode_t(ops.unixSocketMode)) == 0 else {
@@ -66,8 +68,10 @@ final class StreamListeners: Sendable {
                 }
             }
             if let address = ops.tcpAddress {
-                let channel = try await bootstrap(ingest: ingest, transport: .tcp, group: group, connections: connections)
-                    .bind(host: address.host, port: address.port).get()
+                let channel = try await bootstrap(
+                    ingest: ingest, transport: .tcp, group: group, connections: connections
+                )
+                .bind(host: address.host, port: address.port).get()
                 channels.append(channel)
             }
         } catch {
@@ -101,7 +105,9 @@ final class StreamListeners: Sendable {
         var status = stat()
         guard lstat(path, &status) == 0 else {
             let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             return
         }
         guard status.st_mode & S_IFMT == S_IFSOCK else {

@@ -146,7 +146,8 @@ public final class SQLiteStorage: Sendable {
             guard !batch.series.isEmpty else { return }
             let upsertSeries = try db.cachedStatement(
                 sql: "INSERT INTO series (key, exposition, updated_ms) VALUES (?, ?, ?) "
-                    + "ON CONFLICT(key) DO UPDATE SET exposition = excluded.exposition, updated_ms = excluded.updated_ms")
+                    + "ON CONFLICT(key) DO UPDATE SET exposition = excluded.exposition, updated_ms = excluded.updated_ms"
+            )
             let deleteSeries = try db.cachedStatement(sql: "DELETE FROM series WHERE key = ?")
             for (key, row) in batch.series {
                 if let row {

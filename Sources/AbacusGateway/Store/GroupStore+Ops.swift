@@ -149,7 +149,8 @@ extension GroupStore {
             let finite = histogram.buckets.filter { $0.upperBound.isFinite }
             bounds = finite.map(\.upperBound)
             update = .mergeHistogram(
-                bounds: bounds, cumulative: finite.map(\.cumulativeCount), count: histogram.count ?? 0, sum: histogram.sum ?? 0)
+                bounds: bounds, cumulative: finite.map(\.cumulativeCount), count: histogram.count ?? 0,
+                sum: histogram.sum ?? 0)
         case .summary(let summary): update = .mergeSummary(count: summary.count ?? 0, sum: summary.sum ?? 0)
         default: return "type \(family.type) cannot be aggregated"
         }
@@ -262,7 +263,9 @@ extension GroupStore.State {
     }
 
     mutating func discardDirty() {
-        for slot in aggregate.dirty where aggregate.slots[Int(slot)] != nil { aggregate.slots[Int(slot)]!.dirty = false }
+        for slot in aggregate.dirty where aggregate.slots[Int(slot)] != nil {
+            aggregate.slots[Int(slot)]!.dirty = false
+        }
         aggregate.dirty.removeAll(keepingCapacity: true)
     }
 }

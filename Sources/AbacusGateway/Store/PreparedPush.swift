@@ -27,8 +27,7 @@ public struct PreparedPush: Sendable {
     /// without copying the metrics.
     public static func prepare(
         families: consuming [MetricFamily], key: GroupingKey, limits: StoreLimits, extraLabels: [Label] = []
-    ) throws(PushRejection) -> PreparedPush
-    {
+    ) throws(PushRejection) -> PreparedPush {
         let keyLabels = key.labels
         let labelBytes = labelBytes(for: key)
 

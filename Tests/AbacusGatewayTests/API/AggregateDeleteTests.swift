@@ -1,6 +1,7 @@
-@testable import AbacusGateway
 import Foundation
 import Testing
+
+@testable import AbacusGateway
 
 /// `DELETE /aggregate{/job/<JOB>{/<LABEL>/<VALUE>}}[?name=]`: deletes aggregated series by
 /// labels and name, and frees their names.
