@@ -2,7 +2,7 @@
  * blaster: send JSON-lines `inc` messages (docs PROTOCOL.md §1) as UDP datagrams to
  * 127.0.0.1:PORT with sendmmsg, one message per datagram, as fast as possible or paced.
  *
- *   blaster -p PORT [-d SECONDS] [-r RATE] [-n COUNT] [-b BATCH] [-s SERIES] [-t SLICE_US]
+ *   blaster -p PORT [-d SECONDS] [-r RATE] [-n COUNT] [-b BATCH] [-s SERIES] [-t SLICE_US] [-f FORMAT]
  *
  *   -p PORT      destination port on 127.0.0.1 (required)
  *   -d SECONDS   send for at most this long [10]; the program never runs longer (plus the
@@ -12,10 +12,17 @@
  *   -b BATCH     datagrams per sendmmsg call, 1..1024 [64]
  *   -s SERIES    distinct label values "series":"s<i % SERIES>" [1000]
  *   -t SLICE_US  pacing time slice in microseconds [1000]
+ *   -f FORMAT    `jobs` (default) or `bench` (the first harness's message), see below
  *
- * Each datagram is one ~120-byte message ending in '\n', e.g.
+ * Each datagram is one ~120-byte message ending in '\n'. `jobs` (what a PHP app sends; the
+ * same bytes as opsMessage() in Benchmarks/Benchmarks/GatewayStoreBenchmarks/OpsBenchmarks.swift
+ * and Benchmarks/ops/uds-sender.c), 117-120 bytes:
+ *   {"name":"jobs_total","help":"Jobs run","labels":{"queue":"mail","host":"web-17","status":"ok"},"op":"inc","value":1}
+ * message i: queue = mail|sms|push|report|index [i % 5], host = web-NN with NN = i / 5 % 100,
+ * status = ok for i / 500 even, else retry; above 1000 series a label "shard":"<i / 1000>" is
+ * added before status. `bench`, 118-120 bytes:
  *   {"name":"abacus_udp_bench_requests_total","labels":{"job":"php","host":"web-01","series":"s417"},"op":"inc","value":1}
- * so a receiver that applies everything ends with SERIES counters whose sum equals `sent`.
+ * Either way a receiver that applies everything ends with SERIES counters whose sum equals `sent`.
  *
  * Pacing (-r > 0): the number of datagrams due is RATE * elapsed; the sender sends what is due
  * (in batches of at most BATCH), then sleeps with clock_nanosleep(TIMER_ABSTIME) to the next
@@ -57,7 +64,7 @@ static double now_s(void) {
 
 static void usage(void) {
     fprintf(stderr, "usage: blaster -p PORT [-d SECONDS] [-r RATE] [-n COUNT] [-b BATCH] "
-                    "[-s SERIES] [-t SLICE_US]\n");
+                    "[-s SERIES] [-t SLICE_US] [-f jobs|bench]\n");
     exit(64);
 }
 
@@ -75,8 +82,9 @@ static long parse_long(const char *s, const char *what, long lo, long hi) {
 int main(int argc, char **argv) {
     long port = -1, count = 0, batch = 64, series = 1000, slice_us = 1000;
     double duration = 10, rate = 0;
+    int bench_format = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "p:d:r:n:b:s:t:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:d:r:n:b:s:t:f:h")) != -1) {
         switch (opt) {
         case 'p': port = parse_long(optarg, "port", 1, 65535); break;
         case 'd': duration = atof(optarg); break;
@@ -85,6 +93,11 @@ int main(int argc, char **argv) {
         case 'b': batch = parse_long(optarg, "batch", 1, MAX_BATCH); break;
         case 's': series = parse_long(optarg, "series", 1, 1000000); break;
         case 't': slice_us = parse_long(optarg, "slice", 50, 1000000); break;
+        case 'f':
+            if (strcmp(optarg, "jobs") == 0) bench_format = 0;
+            else if (strcmp(optarg, "bench") == 0) bench_format = 1;
+            else usage();
+            break;
         default: usage();
         }
     }
@@ -101,9 +114,20 @@ int main(int argc, char **argv) {
     if (!msg || !len) { perror("calloc"); return 1; }
     for (long i = 0; i < series; i++) {
         char buf[256];
-        int n = snprintf(buf, sizeof buf,
+        int n;
+        if (bench_format) {
+            n = snprintf(buf, sizeof buf,
                          "{\"name\":\"abacus_udp_bench_requests_total\",\"labels\":{\"job\":\"php\","
                          "\"host\":\"web-01\",\"series\":\"s%ld\"},\"op\":\"inc\",\"value\":1}\n", i);
+        } else {
+            static const char *queues[] = {"mail", "sms", "push", "report", "index"};
+            char shard[32] = "";
+            if (series > 1000) snprintf(shard, sizeof shard, "\"shard\":\"%ld\",", i / 1000);
+            n = snprintf(buf, sizeof buf,
+                         "{\"name\":\"jobs_total\",\"help\":\"Jobs run\",\"labels\":{\"queue\":\"%s\","
+                         "\"host\":\"web-%02ld\",%s\"status\":\"%s\"},\"op\":\"inc\",\"value\":1}\n",
+                         queues[i % 5], i / 5 % 100, shard, i / 500 % 2 == 0 ? "ok" : "retry");
+        }
         msg[i] = strdup(buf);
         len[i] = (size_t)n;
     }

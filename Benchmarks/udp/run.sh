@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # UDP ingestion harness: a C sendmmsg blaster against a bare C recvmmsg receiver on loopback,
 # first as fast as the blaster can send, then at half the rate the receiver took.
-# Later, --target CMD will run the same two phases against our gateway's UDP listener.
+# With --target, the same blaster is also run against `abacus gateway`'s UDP listener (in
+# memory and durable), each right after a bare-receiver run that sets its bar.
 #
 #   Benchmarks/udp/run.sh [options]
+#   Benchmarks/udp/run.sh --target abacus [--storage memory|durable|both] [options]
 #
 # See Benchmarks/udp/README.md for what is measured and how to read the table.
 set -euo pipefail
@@ -24,9 +26,15 @@ options (defaults in brackets)
   --pin                  pin the blaster to CPU 0 and the receiver to CPU 1 (taskset)
   --max-load L           wait while the 1-minute load average is above L [1.5]
   --load-wait SECONDS    wait at most this long for the load to drop, then run anyway [600]
+  --format F             message format of the blaster: jobs (with help, 117-120 B) or bench [jobs]
   --out FILE             also write the Markdown table to FILE
-  --target CMD           (placeholder) measure CMD, our gateway's UDP listener, instead of the
-                         bare receiver; not implemented yet
+  --target abacus|CMD    also measure a gateway: `abacus` starts the release build
+                         (--abacus-bin) with --ops.udp-listen-address and --storage.path; CMD is
+                         any command line in which {port} (UDP) and {web_port} (HTTP, serving
+                         /metrics with abacus_ingest_messages_total) are replaced
+  --storage S            with --target abacus: memory, durable or both [both]
+  --abacus-bin PATH      [.build-rel/release/abacus, else .build/release/abacus, of the repository]
+  --gateway-args ARGS    extra arguments for `abacus gateway` (word-split)
   -h, --help
 EOF
 }
@@ -34,7 +42,7 @@ EOF
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 DURATION=10 BATCH=64 SERIES=1000 RCVBUF=8388608 FORCE=0 HALF_RATE="" PIN=0 MAX_LOAD=1.5
-LOAD_WAIT=600 OUT="" TARGET_CMD=""
+LOAD_WAIT=600 OUT="" TARGET_CMD="" STORAGE=both FORMAT=jobs ABACUS_BIN="" GATEWAY_ARGS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION=$2; shift 2 ;;
@@ -48,6 +56,10 @@ while [[ $# -gt 0 ]]; do
     --load-wait) LOAD_WAIT=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --target) TARGET_CMD=$2; shift 2 ;;
+    --storage) STORAGE=$2; shift 2 ;;
+    --format) FORMAT=$2; shift 2 ;;
+    --abacus-bin) ABACUS_BIN=$2; shift 2 ;;
+    --gateway-args) GATEWAY_ARGS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -59,12 +71,35 @@ done
 [[ $MAX_LOAD =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--max-load must be a number"
 (( DURATION >= 1 && DURATION <= 600 )) || die "--duration must be 1..600"
 (( BATCH >= 1 && BATCH <= 1024 )) || die "--batch must be 1..1024"
+[[ $FORMAT == jobs || $FORMAT == bench ]] || die "--format must be jobs or bench"
+STORAGES=()
 if [[ -n $TARGET_CMD ]]; then
-  # Placeholder. The plan: start CMD with {port} replaced by the free UDP port, run the same two
-  # phases right after the bare receiver's (same blaster, same run), and read how much the
-  # gateway applied from the sum of abacus_udp_bench_requests_total on its /metrics.
-  echo "run.sh: --target is not implemented yet (no UDP listener in the gateway); only the bare receiver is measured" >&2
-  exit 69
+  if [[ $TARGET_CMD == abacus ]]; then
+    case $STORAGE in
+      memory|durable) STORAGES=("$STORAGE") ;;
+      both) STORAGES=(memory durable) ;;
+      *) die "--storage must be memory, durable or both" ;;
+    esac
+    if [[ -z $ABACUS_BIN ]]; then
+      ROOT=$(cd "$HERE/../.." && pwd)
+      for b in "$ROOT/.build-rel/release/abacus" "$ROOT/.build/release/abacus"; do
+        [[ -x $b ]] && { ABACUS_BIN=$b; break; }
+      done
+    fi
+    [[ -n $ABACUS_BIN && -x $ABACUS_BIN ]] \
+      || die "no abacus binary: swift build -c release --product abacus --scratch-path .build-rel (or --abacus-bin)"
+  else
+    [[ $TARGET_CMD == *"{port}"* && $TARGET_CMD == *"{web_port}"* ]] \
+      || die "--target CMD must contain {port} and {web_port}"
+    STORAGES=(custom)
+  fi
+  command -v curl >/dev/null || die "curl not found"
+  # The gateway asks with SO_RCVBUFFORCE first, which as root gets past net.core.rmem_max: give
+  # the bare receiver the same buffer, or the bar is set with a smaller one.
+  if [[ $(id -u) == 0 ]] && (( ! FORCE )); then
+    FORCE=1
+    echo "running as root: the gateway will get SO_RCVBUFFORCE, so the bare receiver uses -F too" >&2
+  fi
 fi
 command -v gcc >/dev/null || die "gcc not found (apt-get install -y gcc)"
 PY=$(command -v python3 || true)
@@ -76,7 +111,7 @@ fi
 
 # ---------------------------------------------------------------- cleanup
 TMP=$(mktemp -d -t udp-bench.XXXXXX)
-RECV_PID="" BLAST_PID=""
+RECV_PID="" BLAST_PID="" GW_PID=""
 stop_pid() {  # $1 = pid; TERM, then KILL after 2 s
   local pid=$1
   [[ -n $pid ]] || return 0
@@ -91,6 +126,7 @@ cleanup() {
   local rc=$?
   stop_pid "$BLAST_PID"; BLAST_PID=""
   stop_pid "$RECV_PID"; RECV_PID=""
+  stop_pid "$GW_PID"; GW_PID=""
   rm -rf "$TMP"
   exit $rc
 }
@@ -163,7 +199,7 @@ run_phase() {  # $1 = label, $2 = rate (0 = as fast as possible)
   sd0=$(softnet_drops); rb0=$(udp_snmp RcvbufErrors); ie0=$(udp_snmp InErrors)
   echo "[$label] blaster -r $rate -d $DURATION -> 127.0.0.1:$port ($(loadavg)) ..." >&2
   "${bpin[@]}" timeout --kill-after=5 $((DURATION + 10)) \
-    "$TMP/blaster" -p "$port" -d "$DURATION" -r "$rate" -b "$BATCH" -s "$SERIES" \
+    "$TMP/blaster" -p "$port" -d "$DURATION" -r "$rate" -b "$BATCH" -s "$SERIES" -f "$FORMAT" \
     >"$TMP/blast-$label.out" 2>"$TMP/blast-$label.err" &
   BLAST_PID=$!
   wait "$BLAST_PID" || { cat "$TMP/blast-$label.err" >&2; die "blaster failed"; }
@@ -184,20 +220,151 @@ run_phase() {  # $1 = label, $2 = rate (0 = as fast as possible)
   R[${label}_in_errors]=$((ie1 - ie0))
 }
 
+# ---------------------------------------------------------------- gateway (--target)
+free_tcp_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+scrape() {  # $1 = file; the gateway's /metrics
+  curl -fsS --max-time 10 -o "$1" "http://127.0.0.1:$GW_WEB/metrics"
+}
+msum() {  # $1 = file, $2 = metric name, $3.. = label pairs that must appear ('op="inc"'); sum of values
+  local file=$1 name=$2; shift 2
+  awk -v n="$name" -v want="$*" '
+    BEGIN { k = split(want, w, " ") }
+    index($0, n) == 1 {
+      rest = substr($0, length(n) + 1)
+      if (rest !~ /^[{ ]/) next
+      for (i = 1; i <= k; i++) if (index(rest, w[i]) == 0) next
+      s += $NF
+    }
+    END { printf "%.0f", s }' "$file"
+}
+proc_cpu_ticks() {  # $1 = stat file: utime + stime
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$1" 2>/dev/null || echo 0
+}
+thread_ticks() {  # "tid ticks comm" for every thread of the gateway
+  local t
+  for t in /proc/"$GW_PID"/task/*; do
+    echo "${t##*/} $(proc_cpu_ticks "$t/stat") $(tr ' ' _ <"$t/comm" 2>/dev/null)"
+  done
+}
+busiest_threads() {  # $1, $2 = thread_ticks files before and after, $3 = seconds: the top 3 threads
+  awk -v hz="$(getconf CLK_TCK)" -v s="$3" '
+    NR == FNR { before[$1] = $2; next }
+    { d = $2 - before[$1]; if (d > 0) printf "%d %s\n", d, $3 }' "$1" "$2" \
+    | sort -rn | head -3 \
+    | awk -v hz="$(getconf CLK_TCK)" -v s="$3" '{ printf "%s%s %.0f%%", sep, $2, 100 * $1 / hz / s; sep = ", " }'
+}
+start_gateway() {  # $1 = storage (memory, durable, custom); fresh process, fresh database
+  local st=$1 attempt cmd storage
+  stop_pid "$GW_PID"; GW_PID=""
+  rm -f "$TMP"/gw.sqlite*
+  for attempt in 1 2 3; do
+    GW_UDP=$(free_udp_port); GW_WEB=$(free_tcp_port)
+    if [[ $st == custom ]]; then
+      cmd=${TARGET_CMD//\{port\}/$GW_UDP}; cmd=${cmd//\{web_port\}/$GW_WEB}
+      bash -c "exec $cmd" >>"$TMP/gateway.log" 2>&1 &
+    else
+      storage=":memory:"; [[ $st == durable ]] && storage="$TMP/gw.sqlite"
+      # shellcheck disable=SC2086
+      "$ABACUS_BIN" gateway --web.listen-address="127.0.0.1:$GW_WEB" \
+        --ops.udp-listen-address="127.0.0.1:$GW_UDP" --ops.udp-receive-buffer="$RCVBUF" \
+        --storage.path="$storage" --log.level=warn $GATEWAY_ARGS >>"$TMP/gateway.log" 2>&1 &
+    fi
+    GW_PID=$!
+    for _ in $(seq 1 100); do
+      if curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$GW_WEB/metrics" 2>/dev/null \
+         && ss -Hunl "sport = :$GW_UDP" 2>/dev/null | grep -q .; then
+        R[${st}_gw_rcvbuf]=$(ss -Huml "sport = :$GW_UDP" 2>/dev/null | grep -o 'rb[0-9]*' | head -1 | tr -d rb)
+        echo "gateway ($st): pid $GW_PID, UDP 127.0.0.1:$GW_UDP, HTTP 127.0.0.1:$GW_WEB, rcvbuf ${R[${st}_gw_rcvbuf]:-?}" >&2
+        return 0
+      fi
+      kill -0 "$GW_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    stop_pid "$GW_PID"; GW_PID=""
+  done
+  cat "$TMP/gateway.log" >&2 || true
+  die "the gateway did not start"
+}
+run_target_phase() {  # $1 = label, $2 = rate (0 = max), $3 = storage
+  local label=$1 rate=$2 st=$3 applied0 rej0 drop0 applied1 rej1 drop1 c0 c1 u0 u1 ustat prev n t_end
+  wait_for_load
+  R[${label}_noise]="load $(loadavg); $(cpu_noise)"
+  scrape "$TMP/m0.txt" || die "cannot scrape the gateway"
+  applied0=$(msum "$TMP/m0.txt" abacus_ingest_messages_total 'transport="udp"')
+  rej0=$(msum "$TMP/m0.txt" abacus_ingest_rejected_total 'transport="udp"')
+  drop0=$(msum "$TMP/m0.txt" abacus_ingest_udp_receive_buffer_drops_total)
+  thread_ticks >"$TMP/threads0.txt"
+  c0=$(proc_cpu_ticks "/proc/$GW_PID/stat")
+  echo "[$label] blaster -r $rate -d $DURATION -> gateway 127.0.0.1:$GW_UDP ($(loadavg)) ..." >&2
+  timeout --kill-after=5 $((DURATION + 10)) \
+    "$TMP/blaster" -p "$GW_UDP" -d "$DURATION" -r "$rate" -b "$BATCH" -s "$SERIES" -f "$FORMAT" \
+    >"$TMP/blast-$label.out" 2>"$TMP/blast-$label.err" || { cat "$TMP/blast-$label.err" >&2; die "blaster failed"; }
+  t_end=$(date +%s.%N)
+  # Wait until the applied count stops moving (queued datagrams are still being applied).
+  prev=-1
+  for n in $(seq 1 75); do
+    sleep 0.2
+    scrape "$TMP/m1.txt" || die "cannot scrape the gateway"
+    applied1=$(msum "$TMP/m1.txt" abacus_ingest_messages_total 'transport="udp"')
+    [[ $applied1 == "$prev" ]] && break
+    prev=$applied1
+  done
+  c1=$(proc_cpu_ticks "/proc/$GW_PID/stat")
+  thread_ticks >"$TMP/threads1.txt"
+  rej1=$(msum "$TMP/m1.txt" abacus_ingest_rejected_total 'transport="udp"')
+  drop1=$(msum "$TMP/m1.txt" abacus_ingest_udp_receive_buffer_drops_total)
+  local b; b=$(tail -1 "$TMP/blast-$label.out"); echo "  $b" >&2
+  for k in sent seconds rate avg_len errors cpu_user cpu_sys; do R[${label}_b_$k]=$(field "$k" "$b"); done
+  R[${label}_target]=$rate
+  R[${label}_applied]=$((applied1 - applied0))
+  R[${label}_rejected]=$((rej1 - rej0))
+  R[${label}_drops]=$((drop1 - drop0))
+  R[${label}_settle]=$(awk -v a="$t_end" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a - 0.4 }')
+  R[${label}_applied_rate]=$(awk -v a="${R[${label}_applied]}" -v s="${R[${label}_b_seconds]}" 'BEGIN { printf "%d", a / s }')
+  local hz; hz=$(getconf CLK_TCK)
+  R[${label}_cpu]=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="${R[${label}_b_seconds]}" 'BEGIN { printf "%.0f%%", 100 * d / hz / s }')
+  R[${label}_udp_cpu]=$(busiest_threads "$TMP/threads0.txt" "$TMP/threads1.txt" "${R[${label}_b_seconds]}")
+  echo "  applied=${R[${label}_applied]} (${R[${label}_applied_rate]}/s) rejected=${R[${label}_rejected]} drops=${R[${label}_drops]} gateway CPU ${R[${label}_cpu]} (busiest threads: ${R[${label}_udp_cpu]}), settled ${R[${label}_settle]} s after the blaster" >&2
+}
+
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", 100 * a / b; else printf "n/a" }'; }
 cpu() { awk -v u="$1" -v s="$2" -v t="$3" 'BEGIN { if (t > 0) printf "%.0f%% (%.0f%% sys)", 100 * (u + s) / t, 100 * s / t; else printf "n/a" }'; }
 
 # ---------------------------------------------------------------- runs
 echo "udp bench: $(nproc) cores, $(uname -r); rmem_max $(cat /proc/sys/net/core/rmem_max)," \
      "rmem_default $(cat /proc/sys/net/core/rmem_default), netdev_max_backlog $(cat /proc/sys/net/core/netdev_max_backlog)" >&2
-run_phase full 0
-if [[ -z $HALF_RATE ]]; then
-  HALF_RATE=$(awk -v r="${R[full_r_rate]}" 'BEGIN { printf "%d", r / 2 }')
+if [[ -z $TARGET_CMD ]]; then
+  run_phase full 0
+  if [[ -z $HALF_RATE ]]; then
+    HALF_RATE=$(awk -v r="${R[full_r_rate]}" 'BEGIN { printf "%d", r / 2 }')
+  fi
+  (( HALF_RATE > 0 )) || die "the first run received nothing; no half rate"
+  run_phase half "$HALF_RATE"
+else
+  # Per storage: the bare receiver at full speed (the bar), then a fresh gateway at full
+  # speed, then the same gateway at half the bare receiver's rate.
+  for st in "${STORAGES[@]}"; do
+    run_phase "bare_$st" 0
+    hr=$HALF_RATE
+    [[ -n $hr ]] || hr=$(awk -v r="${R[bare_${st}_r_rate]}" 'BEGIN { printf "%d", r / 2 }')
+    (( hr > 0 )) || die "the bare receiver received nothing; no half rate"
+    R[${st}_half_rate]=$hr
+    start_gateway "$st"
+    run_target_phase "gw_${st}_full" 0 "$st"
+    run_target_phase "gw_${st}_half" "$hr" "$st"
+    scrape "$TMP/end-$st.txt" || die "cannot scrape the gateway"
+    metric=jobs_total; [[ $FORMAT == bench ]] && metric=abacus_udp_bench_requests_total
+    R[${st}_series_sum]=$(msum "$TMP/end-$st.txt" "$metric")
+    R[${st}_series_count]=$(grep -c "^$metric{" "$TMP/end-$st.txt" || true)
+    R[${st}_rss]=$(awk '/^VmHWM:/ {print $2}' "/proc/$GW_PID/status" 2>/dev/null || echo "?")
+    stop_pid "$GW_PID"; GW_PID=""
+  done
 fi
-(( HALF_RATE > 0 )) || die "the first run received nothing; no half rate"
-run_phase half "$HALF_RATE"
 
 # ---------------------------------------------------------------- table
+if [[ -z $TARGET_CMD ]]; then
 {
   echo "### bare recvmmsg receiver — $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
@@ -216,6 +383,33 @@ run_phase half "$HALF_RATE"
   echo
   echo "Received/sent at full speed: $(pct "${R[full_r_received]}" "${R[full_b_sent]}") %; the goal's 90 % bar for the gateway is $(awk -v r="${R[full_r_rate]}" 'BEGIN { printf "%d", 0.9 * r }') datagrams/s (90 % of the bare receiver's ${R[full_r_rate]}/s), lossless at $HALF_RATE/s."
 } >"$TMP/table.md"
+else
+{
+  echo "### gateway UDP listener vs bare recvmmsg receiver — $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Command: \`Benchmarks/udp/run.sh --target $( [[ $TARGET_CMD == abacus ]] && echo abacus || echo "'$TARGET_CMD'")$( [[ $STORAGE != both ]] && echo " --storage $STORAGE")$( ((DURATION != 10)) && echo " --duration $DURATION")$( ((BATCH != 64)) && echo " --batch $BATCH")$( ((RCVBUF != 8388608)) && echo " --rcvbuf $RCVBUF")$( ((FORCE)) && echo " --force-rcvbuf")$( ((PIN)) && echo " --pin")$( [[ $FORMAT != jobs ]] && echo " --format $FORMAT")$( [[ -n $GATEWAY_ARGS ]] && echo " --gateway-args '$GATEWAY_ARGS'")\`;" \
+       "$(nproc) cores, kernel $(uname -r); batch $BATCH, ${R[bare_${STORAGES[0]}_b_avg_len]}-byte datagrams ($FORMAT), $SERIES series, ${DURATION} s per run;" \
+       "net.core.rmem_max $(cat /proc/sys/net/core/rmem_max)$( [[ $TARGET_CMD == abacus ]] && echo "; $ABACUS_BIN")."
+  echo
+  echo "| storage | bare receiver: received/s | gateway: sent/s | applied | **applied/s** | applied / bare | lost (socket drops) | rejected | gateway CPU (busiest threads) | blaster CPU | half rate: sent | applied | lost | load / busy others |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for st in "${STORAGES[@]}"; do
+    f=gw_${st}_full h=gw_${st}_half
+    lf=$(( ${R[${f}_b_sent]} - ${R[${f}_applied]} - ${R[${f}_rejected]} ))
+    lh=$(( ${R[${h}_b_sent]} - ${R[${h}_applied]} - ${R[${h}_rejected]} ))
+    ratio=$(pct "${R[${f}_applied_rate]}" "${R[bare_${st}_r_rate]}")
+    okf=$(awk -v r="$ratio" 'BEGIN { print (r >= 90) ? "✅" : "❌" }')
+    okh=$( (( lh == 0 && ${R[${h}_rejected]} == 0 )) && echo "✅" || echo "❌")
+    echo "| $st | ${R[bare_${st}_r_rate]} | ${R[${f}_b_rate]} | ${R[${f}_applied]} of ${R[${f}_b_sent]} | **${R[${f}_applied_rate]}** | **${ratio} %** $okf | $lf ($(pct "$lf" "${R[${f}_b_sent]}") %; ${R[${f}_drops]}) | ${R[${f}_rejected]} | ${R[${f}_cpu]} (${R[${f}_udp_cpu]}) | $(cpu "${R[${f}_b_cpu_user]}" "${R[${f}_b_cpu_sys]}" "${R[${f}_b_seconds]}") | ${R[${h}_b_sent]} at ${R[${st}_half_rate]}/s (${R[${h}_b_rate]}) | ${R[${h}_applied]} | **$lh** ($(pct "$lh" "${R[${h}_b_sent]}") %; drops ${R[${h}_drops]}) $okh | ${R[${f}_noise]} |"
+  done
+  echo
+  for st in "${STORAGES[@]}"; do
+    echo "- $st: bare receiver ${R[bare_${st}_r_received]} of ${R[bare_${st}_b_sent]} sent ($(pct "${R[bare_${st}_r_received]}" "${R[bare_${st}_b_sent]}") %, rcvbuf ${R[bare_${st}_r_rcvbuf]}); gateway rcvbuf ${R[${st}_gw_rcvbuf]:-?}; after both runs the ${R[${st}_series_count]} series sum to ${R[${st}_series_sum]} (applied: $(( ${R[gw_${st}_full_applied]} + ${R[gw_${st}_half_applied]} ))); gateway settled ${R[gw_${st}_full_settle]} s / ${R[gw_${st}_half_settle]} s after the blaster stopped; peak RSS ${R[${st}_rss]} KiB; half-rate gateway CPU ${R[gw_${st}_half_cpu]} (busiest threads: ${R[gw_${st}_half_udp_cpu]})."
+  done
+  echo
+  echo "Goal: applied/s ≥ 90 % of the bare receiver's received/s in the same run, and nothing lost at half that rate."
+} >"$TMP/table.md"
+fi
 
 cat "$TMP/table.md"
 if [[ -n $OUT ]]; then cp "$TMP/table.md" "$OUT"; echo "wrote $OUT" >&2; fi

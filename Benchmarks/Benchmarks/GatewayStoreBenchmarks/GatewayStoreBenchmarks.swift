@@ -71,6 +71,7 @@ func populatedStore() throws -> GroupStore {
 }
 
 let benchmarks: @Sendable () -> Void = {
+    opsBenchmarks()
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 3, maxDuration: .seconds(5))
 

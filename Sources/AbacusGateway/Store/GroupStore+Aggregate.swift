@@ -84,9 +84,26 @@ extension GroupStore.State {
         switch try locate(
             name: name, help: help, labels: labels, type: type, bounds: bounds, extra: extra, limits: limits)
         {
-        case .existing(let slot): return slot
+        case .existing(let slot):
+            // A family created without HELP takes the first one a later message brings.
+            if let help, !help.isEmpty {
+                let family = aggregate.slots[Int(slot)]!.family
+                if aggregate.families[family]!.helpLine.isEmpty {
+                    aggregate.families[family]!.helpLine = Self.helpLine(name, help)
+                }
+            }
+            return slot
         case .new(let plan): return create(plan, nowMs: nowMs)
         }
+    }
+
+    /// `# HELP name text\n`, or nothing for an empty text.
+    static func helpLine(_ name: String, _ help: String) -> [UInt8] {
+        guard !help.isEmpty else { return [] }
+        var line = Array("# HELP \(name) ".utf8)
+        Escaping.appendHelp(help, quotes: false, to: &line)
+        line.append(0x0A)
+        return line
     }
 
     /// Creates a series ``locate`` planned.
@@ -97,14 +114,9 @@ extension GroupStore.State {
         } else {
             id = index.acquire(plan.name, plan.type)
             index.retain(id)
-            var helpLine: [UInt8] = []
-            if let help = plan.help, !help.isEmpty {
-                helpLine.append(contentsOf: "# HELP \(plan.name) ".utf8)
-                Escaping.appendHelp(help, quotes: false, to: &helpLine)
-                helpLine.append(0x0A)
-            }
             aggregate.families[id] = Aggregate.Family(
-                type: plan.type, labelNames: plan.labels.map(\.name), helpLine: helpLine)
+                type: plan.type, labelNames: plan.labels.map(\.name),
+                helpLine: plan.help.map { Self.helpLine(plan.name, $0) } ?? [])
         }
         let slot: Int32
         if let reused = aggregate.free.popLast() {
