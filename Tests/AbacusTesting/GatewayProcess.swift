@@ -75,6 +75,9 @@ public final class GatewayProcess: @unchecked Sendable {
             if let response = try? await HTTP.request("GET", baseURL + "/-/ready", timeout: 2), response.status == 200 {
                 return
             }
+            if !process.isRunning {
+                throw PeerError("abacus gateway exited (status \(process.terminationStatus)):\n\(self.log)")
+            }
             if Date() > deadline { throw PeerError("abacus gateway not ready within 60 s:\n\(self.log)") }
             try await Task.sleep(nanoseconds: 20_000_000)
         }

@@ -1,4 +1,5 @@
 import AbacusExposition
+import Dispatch
 import Foundation
 import NIOCore
 import NIOPosix
@@ -24,28 +25,46 @@ final class StreamListeners: Sendable {
     let channels: [any Channel]
     let unixPaths: [String]
     let connections: Connections
+    /// Duplicates of the listening descriptors, to see whether connections wait to be accepted.
+    let probes: [Int32]
 
-    /// The open connections, closed at stop so that nothing is applied after the last commit.
+    /// The open connections and when each last read, so that stopping can wait for them.
     final class Connections: Sendable {
-        let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+        final class Activity: Sendable {
+            let lastReadNs = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
+            func touch() { lastReadNs.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
+        }
 
-        func add(_ channel: any Channel) {
-            open.withLock { $0[ObjectIdentifier(channel)] = channel }
+        let open = Mutex<[ObjectIdentifier: (channel: any Channel, activity: Activity)]>([:])
+
+        func add(_ channel: any Channel) -> Activity {
+            let activity = Activity()
+            open.withLock { $0[ObjectIdentifier(channel)] = (channel, activity) }
             channel.closeFuture.whenComplete { [self] _ in
                 _ = open.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+            }
+            return activity
+        }
+
+        /// Every open connection has read nothing for `idleMs`.
+        func quiet(idleMs: UInt64) -> Bool {
+            let now = DispatchTime.now().uptimeNanoseconds
+            return open.withLock { open in
+                open.values.allSatisfy { now &- $0.activity.lastReadNs.load(ordering: .relaxed) >= idleMs * 1_000_000 }
             }
         }
 
         func closeAll() async {
-            let channels = open.withLock { Array($0.values) }
+            let channels = open.withLock { $0.values.map(\.channel) }
             for channel in channels { try? await channel.close() }
         }
     }
 
-    private init(channels: [any Channel], unixPaths: [String], connections: Connections) {
+    private init(channels: [any Channel], unixPaths: [String], connections: Connections, probes: [Int32]) {
         self.channels = channels
         self.unixPaths = unixPaths
         self.connections = connections
+        self.probes = probes
     }
 
     /// Binds every configured stream listener.
@@ -53,33 +72,93 @@ final class StreamListeners: Sendable {
         let ops = ingest.core.configuration.ops
         var channels: [any Channel] = []
         var paths: [String] = []
+        var probes: [Int32] = []
         let connections = Connections()
         do {
             for path in ops.unixSocketPaths {
                 try prepareSocketPath(path)
-                let channel = try await bootstrap(
-                    ingest: ingest, transport: .unix, group: group, connections: connections
-                )
-                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
-                channels.append(channel)
+                let fd = try listeningSocket(unixPath: path)
                 paths.append(path)
+                probes.append(dup(fd))
                 guard chmod(path, mode_t(ops.unixSocketMode)) == 0 else {
                     throw ListenerError("cannot set the mode of \(path): \(String(cString: strerror(errno)))")
                 }
+                let channel = try await bootstrap(
+                    ingest: ingest, transport: .unix, group: group, connections: connections
+                )
+                .withBoundSocket(fd).get()
+                channels.append(channel)
             }
             if let address = ops.tcpAddress {
+                let fd = try listeningSocket(tcp: address)
+                probes.append(dup(fd))
                 let channel = try await bootstrap(
                     ingest: ingest, transport: .tcp, group: group, connections: connections
                 )
-                .bind(host: address.host, port: address.port).get()
+                .withBoundSocket(fd).get()
                 channels.append(channel)
             }
         } catch {
             for channel in channels { try? await channel.close() }
+            for probe in probes { close(probe) }
             for path in paths { unlink(path) }
             throw error
         }
-        return StreamListeners(channels: channels, unixPaths: paths, connections: connections)
+        return StreamListeners(channels: channels, unixPaths: paths, connections: connections, probes: probes)
+    }
+
+    /// A listening Unix stream socket at `path` (backlog 1024).
+    static func listeningSocket(unixPath path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ListenerError("socket: \(String(cString: strerror(errno)))") }
+        var address = try unixAddress(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 1024) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ListenerError("cannot listen on \(path): \(message)")
+        }
+        return fd
+    }
+
+    /// A listening TCP socket on `address` (backlog 1024, SO_REUSEADDR).
+    static func listeningSocket(tcp address: ListenAddress) throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE
+        var info: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(address.host, String(address.port), &hints, &info) == 0, let info else {
+            throw ListenerError("TCP address \(address) is not a numeric IP address and port")
+        }
+        defer { freeaddrinfo(info) }
+        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ListenerError("socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(fd, 1024) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ListenerError("cannot listen on TCP \(address): \(message)")
+        }
+        return fd
+    }
+
+    static func unixAddress(_ path: String) throws -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw ListenerError("\(path) is too long for a Unix socket path")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return address
     }
 
     static func bootstrap(
@@ -87,15 +166,14 @@ final class StreamListeners: Sendable {
     ) -> ServerBootstrap {
         let maxMessage = ingest.core.configuration.ops.maxMessageBytes
         return ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: transport == .tcp ? 1 : 0)
             .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 1024))
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
-                connections.add(channel)
+                let activity = connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        OpsStreamHandler(ingest: ingest, transport: transport, maxMessageSize: maxMessage))
+                        OpsStreamHandler(
+                            ingest: ingest, transport: transport, maxMessageSize: maxMessage, activity: activity))
                 }
             }
     }
@@ -113,26 +191,23 @@ final class StreamListeners: Sendable {
         guard status.st_mode & S_IFMT == S_IFSOCK else {
             throw ListenerError("\(path) exists and is not a socket; not replacing it")
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        // A non-blocking probe: a live listener whose accept queue is full must not hang the start.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw ListenerError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw ListenerError("\(path) is too long for a Unix socket path")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
+        var address = try unixAddress(path)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        if connected == 0 {
+        let error = errno
+        if connected == 0 || error == EAGAIN || error == EINPROGRESS {
             throw ListenerError("\(path) is in use by another process (it accepts connections)")
+        }
+        // Only a socket nothing listens on is stale; anything else (EACCES…) is not ours to delete.
+        guard error == ECONNREFUSED else {
+            throw ListenerError("cannot probe the socket \(path): \(String(cString: strerror(error)))")
         }
         guard unlink(path) == 0 || errno == ENOENT else {
             throw ListenerError("cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
@@ -147,13 +222,36 @@ final class StreamListeners: Sendable {
         }.first
     }
 
-    /// Stops accepting, closes the listening sockets and every open connection (what a
-    /// connection has sent is applied: each read is applied when it arrives), and removes the
-    /// socket files.
-    func stop() async {
+    /// Stops without losing what clients already sent, within `drainMs`:
+    /// 1. connections waiting in the kernel's accept queue are still accepted (closing a
+    ///    listening socket would reset them and drop what they wrote);
+    /// 2. the listening sockets close;
+    /// 3. open connections are read until each has closed or been quiet for 100 ms;
+    /// 4. the rest are closed and the socket files removed.
+    func stop(drainMs: UInt64 = 3000) async {
+        let deadline = DispatchTime.now().uptimeNanoseconds + drainMs * 1_000_000
+        func before() -> Bool { DispatchTime.now().uptimeNanoseconds < deadline }
+        while before(), probes.contains(where: Self.hasPendingConnection) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         for channel in channels { try? await channel.close() }
+        for probe in probes { close(probe) }
+        // Connections accepted just before the close may still be registering: give them
+        // 100 ms to appear (a new connection counts as active for its first 100 ms).
+        let closed = DispatchTime.now().uptimeNanoseconds
+        while before(),
+            DispatchTime.now().uptimeNanoseconds - closed < 100_000_000 || !connections.quiet(idleMs: 100)
+        {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         await connections.closeAll()
         for path in unixPaths { unlink(path) }
+    }
+
+    /// A connection waits in the accept queue of listening socket `fd`.
+    static func hasPendingConnection(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLIN) != 0
     }
 }
 
@@ -163,15 +261,21 @@ final class OpsStreamHandler: ChannelInboundHandler {
 
     let ingest: OpsIngest
     let transport: IngestTransport
+    let activity: StreamListeners.Connections.Activity
     var framer: OpsFramer
 
-    init(ingest: OpsIngest, transport: IngestTransport, maxMessageSize: Int) {
+    init(
+        ingest: OpsIngest, transport: IngestTransport, maxMessageSize: Int,
+        activity: StreamListeners.Connections.Activity
+    ) {
         self.ingest = ingest
         self.transport = transport
+        self.activity = activity
         framer = OpsFramer(maxMessageSize: maxMessageSize)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        activity.touch()
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { framer.append($0) }
         let limits = ingest.policy.limits

@@ -1,5 +1,6 @@
 import AbacusExposition
 import CAbacusSocket
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -125,7 +126,8 @@ final class UDPListener: Sendable {
         thread.start()
     }
 
-    /// Stops the thread (within the 100 ms read timeout), then closes the socket.
+    /// Stops the thread once the datagrams already queued are read (within about 1 s), then
+    /// closes the socket.
     func stop() async {
         stopping.store(true, ordering: .relaxed)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -156,9 +158,16 @@ final class UDPListener: Sendable {
         let maxMessage = ingest.core.configuration.ops.maxMessageBytes
         let limits = ingest.policy.limits
         let shutdownEnabled = ingest.policy.shutdownRefusal == nil
-        while !stopping.load(ordering: .relaxed) {
+        // After stop(): what is already queued is still read (at most one more second), so that
+        // datagrams sent before the shutdown are not dropped with the socket.
+        var drainDeadline: UInt64?
+        while true {
+            if drainDeadline == nil, stopping.load(ordering: .relaxed) {
+                drainDeadline = DispatchTime.now().uptimeNanoseconds + 1_000_000_000
+            }
             // Blocks for the first datagram (up to the 100 ms timeout), then takes what is queued.
             let count = Int(abacus_receive_datagrams(fd, datagrams, UInt32(batch)))
+            if let drainDeadline, count <= 0 || DispatchTime.now().uptimeNanoseconds > drainDeadline { break }
             if count <= 0 { continue }
             // Datagrams from elsewhere than loopback may not shut the gateway down: apply them
             // with their own policy (consecutive runs of the same kind share one lock).
@@ -171,12 +180,13 @@ final class UDPListener: Sendable {
                 ingest.apply(transport: .udp, policy: ingest.policy(loopback: loopback)) { sink in
                     for i in range {
                         let length = datagrams[i].length
-                        if datagrams[i].truncated != 0 || length > maxMessage {
+                        // Each message is held to --ops.max-message-size by the framer; a datagram
+                        // is refused whole only when it did not fit the read buffer.
+                        if datagrams[i].truncated != 0 {
                             sink(
                                 .rejected(
                                     OpsRejection(
-                                        .messageTooLarge,
-                                        "a datagram is longer than \(min(maxMessage, capacity)) bytes; skipped")))
+                                        .messageTooLarge, "a datagram is longer than \(capacity) bytes; skipped")))
                             continue
                         }
                         OpsFramer.forEachItem(

@@ -151,6 +151,10 @@ extension GroupStore.State {
             throw .invalid("reserved_name", "\(name) is written by the gateway for every group")
         }
         func held(_ id: Int32) -> Bool { index[id].permanent || index[id].owners > 0 }
+        // The gateway writes these series itself, without labels a message could tell apart.
+        if let existing = index.id(of: name), index[existing].permanent {
+            throw .invalid("reserved_name", "\(name) is one of the gateway's own metrics")
+        }
         if let existing = index.id(of: name), index[existing].type != type, held(existing) {
             let holder = index[existing].permanent ? "the gateway's own metric" : "pushed by groups"
             throw .invalid(

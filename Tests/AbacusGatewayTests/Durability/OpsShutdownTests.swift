@@ -1,0 +1,205 @@
+import AbacusTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension DurabilityTests {
+    /// The `shutdown` op and `--shutdown-delay` with the built `abacus` executable (PROTOCOL.md
+    /// §1: cron jobs start a gateway, send their ops, then `{"op":"shutdown"}`; the gateway
+    /// keeps `/metrics` up for one last scrape, `/-/ready` at 503, then exits 0).
+    @Suite("Ops shutdown (the abacus executable)")
+    struct OpsShutdownTests {
+        /// `{"op":"shutdown"}` over the Unix socket with `--ops.enable-shutdown
+        /// --shutdown-delay=2s`: `/-/ready` answers 503 within 500 ms; during the delay the
+        /// socket files are still there, an op sent to the pool socket is taken and `/metrics`
+        /// answers (1 s after the op); the process exits 0 no sooner than the delay and within
+        /// a few seconds after it; the socket files are gone; the op taken during the delay is
+        /// there after a restart.
+        @Test(.timeLimit(.minutes(2)))
+        func shutdownOpOverTheUnixSocket() async throws {
+            let gateway = try GatewayProcess()
+            defer { gateway.remove() }
+            let socket = gateway.directory.appendingPathComponent("m.sock").path
+            let pooled = gateway.directory.appendingPathComponent("m-1.sock").path
+            try await gateway.start(arguments: [
+                "--ops.unix-socket=\(socket)", "--ops.unix-socket-pool=1", "--ops.enable-shutdown",
+                "--shutdown-delay=2s",
+            ])
+            guard let process = gateway.process else { throw PeerError("no gateway process") }
+
+            let sent = ContinuousClock.now
+            try await ProcOps.sendUnix(socket, #"{"op":"shutdown"}"# + "\n")
+            let notReady = await Wait.until(timeout: 0.5, interval: 0.02) {
+                await ProcOps.status(gateway, "/-/ready") == 503
+            }
+            #expect(notReady, "/-/ready did not answer 503 within 500 ms of the shutdown op")
+
+            // During the delay: the listeners still take ops, /metrics is served.
+            #expect(ProcOps.isSocketFile(socket) && ProcOps.isSocketFile(pooled), "socket files during the delay")
+            try await ProcOps.sendUnix(pooled, #"{"name":"ops_last_total","op":"inc","value":1}"#)
+            let taken = await Wait.until(timeout: 1, interval: 0.05) {
+                (try? await ProcOps.value("ops_last_total", in: gateway)) == 1
+            }
+            #expect(taken, "an op sent during the shutdown delay is applied")
+            try await Task.sleep(until: sent + .seconds(1), clock: .continuous)
+            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 5)
+            #expect(scrape?.status == 200, "/metrics 1 s into the 2 s shutdown delay")
+            #expect(await ProcOps.status(gateway, "/-/ready") == 503, "/-/ready during the delay")
+
+            let exited = await Wait.exit(of: process, timeout: 15)
+            let elapsed = ContinuousClock.now - sent
+            #expect(exited, "the gateway did not exit within 15 s of the shutdown op (delay 2 s)")
+            #expect(elapsed >= .milliseconds(1900), "exited \(elapsed) after the shutdown op: before the 2 s delay")
+            #expect(gateway.stop() == 0, "exit status after the shutdown op")
+            #expect(!FileManager.default.fileExists(atPath: socket), "\(socket) is removed at exit")
+            #expect(!FileManager.default.fileExists(atPath: pooled), "\(pooled) is removed at exit")
+            #expect(gateway.log.contains(#"msg="shutdown requested by an ops message" transport=unix"#))
+
+            try await gateway.start()
+            #expect(try await ProcOps.value("ops_last_total", in: gateway) == 1, "the op taken during the delay")
+            #expect(gateway.stop() == 0)
+        }
+
+        /// `{"op":"shutdown"}` in a UDP datagram from 127.0.0.1 with `--ops.enable-shutdown
+        /// --shutdown-delay=1s`: `/-/ready` 503 within 500 ms, `/metrics` still served, exit 0
+        /// after the delay, the Unix socket file removed.
+        @Test(.timeLimit(.minutes(2)))
+        func shutdownOpOverUDPFromLoopback() async throws {
+            let gateway = try GatewayProcess()
+            defer { gateway.remove() }
+            let socket = gateway.directory.appendingPathComponent("m.sock").path
+            try await gateway.start(arguments: [
+                "--ops.unix-socket=\(socket)", "--ops.udp-listen-address=127.0.0.1:0", "--ops.enable-shutdown",
+                "--shutdown-delay=1s",
+            ])
+            guard let process = gateway.process else { throw PeerError("no gateway process") }
+            let port = try ProcOps.port(of: gateway, transport: "udp")
+
+            let sent = ContinuousClock.now
+            try await ProcOps.sendUDP(
+                port: port, [#"{"name":"ops_udp_before_total","op":"inc","value":1}{"op":"shutdown"}"#])
+            let notReady = await Wait.until(timeout: 0.5, interval: 0.02) {
+                await ProcOps.status(gateway, "/-/ready") == 503
+            }
+            #expect(notReady, "/-/ready did not answer 503 within 500 ms of the shutdown datagram")
+            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 5)
+            #expect(scrape?.status == 200, "/metrics during the shutdown delay")
+            #expect(scrape.map { Exposed.value("ops_udp_before_total", in: $0.text) } == 1)
+
+            let exited = await Wait.exit(of: process, timeout: 15)
+            let elapsed = ContinuousClock.now - sent
+            #expect(exited, "the gateway did not exit within 15 s of the shutdown datagram (delay 1 s)")
+            #expect(elapsed >= .milliseconds(900), "exited \(elapsed) after the shutdown op: before the 1 s delay")
+            #expect(gateway.stop() == 0)
+            #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at exit")
+            #expect(gateway.log.contains(#"msg="shutdown requested by an ops message" transport=udp"#))
+        }
+
+        /// Without `--ops.enable-shutdown`, `{"op":"shutdown"}` over Unix, UDP and HTTP is
+        /// rejected and counted (`abacus_ingest_rejected_total{reason="shutdown_disabled"}` 1
+        /// per transport; HTTP answers 400 naming the reason), no shutdown op is counted as
+        /// applied, and the gateway keeps running: ready, taking ops, exits 0 on SIGTERM.
+        @Test(.timeLimit(.minutes(2)))
+        func shutdownOpIsRefusedWhenNotEnabled() async throws {
+            let gateway = try GatewayProcess()
+            defer { gateway.remove() }
+            let socket = gateway.directory.appendingPathComponent("m.sock").path
+            try await gateway.start(arguments: [
+                "--ops.unix-socket=\(socket)", "--ops.udp-listen-address=127.0.0.1:0", "--shutdown-delay=1s",
+            ])
+            guard let process = gateway.process else { throw PeerError("no gateway process") }
+            try await ProcOps.sendUnix(socket, #"{"op":"shutdown"}"#)
+            try await ProcOps.sendUDP(port: try ProcOps.port(of: gateway, transport: "udp"), [#"{"op":"shutdown"}"#])
+            let reply = try await Client.request(
+                "POST", gateway.baseURL + "/api/v1/ops", body: Array(#"{"op":"shutdown"}"#.utf8))
+            #expect(reply.status == 400, "POST /api/v1/ops shutdown without --ops.enable-shutdown: \(reply.text)")
+            #expect(reply.text.contains("shutdown_disabled"), "\(reply.text)")
+
+            try await ProcOps.waitForValues(
+                [
+                    #"abacus_ingest_rejected_total{reason="shutdown_disabled",transport="unix"}"#: 1,
+                    #"abacus_ingest_rejected_total{reason="shutdown_disabled",transport="udp"}"#: 1,
+                    #"abacus_ingest_rejected_total{reason="shutdown_disabled",transport="http"}"#: 1,
+                ], in: gateway, timeout: 20)
+            // Longer than the shutdown delay: a shutdown started by mistake would show by now.
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            #expect(process.isRunning, "the gateway stopped after a refused shutdown op")
+            #expect(await ProcOps.status(gateway, "/-/ready") == 200)
+            let text = try await Client.metrics(gateway)
+            #expect(!text.contains(#"op="shutdown""#), "a refused shutdown op is not counted as applied")
+            try await ProcOps.sendUnix(socket, #"{"name":"ops_alive_total","op":"inc","value":1}"#)
+            try await ProcOps.waitForValues(["ops_alive_total": 1], in: gateway, timeout: 20)
+            #expect(!gateway.log.contains("shutdown requested"))
+            #expect(gateway.stop() == 0)
+        }
+
+        /// With `--ops.enable-shutdown`, a shutdown datagram from an address that is not
+        /// loopback (this machine's own non-loopback IPv4 address, the UDP listener on
+        /// 0.0.0.0) is refused and counted as `shutdown_disabled`; the same datagram from
+        /// 127.0.0.1 stops the gateway (exit 0).
+        @Test(.timeLimit(.minutes(2)))
+        func shutdownOverUDPIsHonouredOnlyFromLoopback() async throws {
+            guard let address = ProcOps.nonLoopbackIPv4() else {
+                print("note: this machine has no non-loopback IPv4 address; skipping the remote-sender check")
+                return
+            }
+            let gateway = try GatewayProcess()
+            defer { gateway.remove() }
+            try await gateway.start(arguments: ["--ops.udp-listen-address=0.0.0.0:0", "--ops.enable-shutdown"])
+            guard let process = gateway.process else { throw PeerError("no gateway process") }
+            let port = try ProcOps.port(of: gateway, transport: "udp")
+
+            try await ProcOps.sendUDP(
+                port: port, host: address, from: address,
+                [#"{"name":"ops_remote_total","op":"inc","value":1}"# + "\n" + #"{"op":"shutdown"}"#])
+            try await ProcOps.waitForValues(
+                [
+                    #"abacus_ingest_rejected_total{reason="shutdown_disabled",transport="udp"}"#: 1,
+                    "ops_remote_total": 1,
+                ], in: gateway, timeout: 20)
+            try await Task.sleep(nanoseconds: 500_000_000)
+            #expect(process.isRunning, "a shutdown datagram from \(address) stopped the gateway")
+            #expect(await ProcOps.status(gateway, "/-/ready") == 200)
+
+            try await ProcOps.sendUDP(port: port, [#"{"op":"shutdown"}"#])
+            #expect(await Wait.exit(of: process, timeout: 15), "a shutdown datagram from 127.0.0.1 did not stop it")
+            #expect(gateway.stop() == 0)
+        }
+
+        /// SIGTERM with `--shutdown-delay=2s`: `/-/ready` 503 within 500 ms, `/metrics` still
+        /// served 1 s later, exit 0 no sooner than the delay and within a few seconds after it.
+        @Test(.timeLimit(.minutes(2)))
+        func sigtermWithShutdownDelayKeepsServingMetrics() async throws {
+            let gateway = try GatewayProcess()
+            defer { gateway.remove() }
+            let socket = gateway.directory.appendingPathComponent("m.sock").path
+            try await gateway.start(arguments: ["--ops.unix-socket=\(socket)", "--shutdown-delay=2s"])
+            guard let process = gateway.process else { throw PeerError("no gateway process") }
+            try await ProcOps.sendUnix(socket, #"{"name":"ops_delay_gauge","op":"set","value":12}"#)
+            try await ProcOps.waitForValues(["ops_delay_gauge": 12], in: gateway, timeout: 20)
+
+            let sent = ContinuousClock.now
+            kill(process.processIdentifier, SIGTERM)
+            let notReady = await Wait.until(timeout: 0.5, interval: 0.02) {
+                await ProcOps.status(gateway, "/-/ready") == 503
+            }
+            #expect(notReady, "/-/ready did not answer 503 within 500 ms of SIGTERM")
+            try await Task.sleep(until: sent + .seconds(1), clock: .continuous)
+            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 5)
+            #expect(scrape?.status == 200, "/metrics 1 s into the 2 s shutdown delay")
+            #expect(scrape.map { Exposed.value("ops_delay_gauge", in: $0.text) } == 12)
+
+            let exited = await Wait.exit(of: process, timeout: 15)
+            let elapsed = ContinuousClock.now - sent
+            #expect(exited, "the gateway did not exit within 15 s of SIGTERM (delay 2 s)")
+            #expect(elapsed >= .milliseconds(1900), "exited \(elapsed) after SIGTERM: before the 2 s delay")
+            #expect(gateway.stop() == 0, "exit status after SIGTERM")
+            #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at exit")
+        }
+    }
+}
