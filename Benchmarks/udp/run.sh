@@ -33,6 +33,8 @@ options (defaults in brackets)
                          any command line in which {port} (UDP) and {web_port} (HTTP, serving
                          /metrics with abacus_ingest_messages_total) are replaced
   --storage S            with --target abacus: memory, durable or both [both]
+  --rounds N             with --target: repeat (bare receiver, gateway full, gateway half) N
+                         times per storage, a fresh gateway each time [1]
   --abacus-bin PATH      [.build-rel/release/abacus, else .build/release/abacus, of the repository]
   --gateway-args ARGS    extra arguments for `abacus gateway` (word-split)
   -h, --help
@@ -42,7 +44,7 @@ EOF
 die() { echo "run.sh: $*" >&2; exit 1; }
 
 DURATION=10 BATCH=64 SERIES=1000 RCVBUF=8388608 FORCE=0 HALF_RATE="" PIN=0 MAX_LOAD=1.5
-LOAD_WAIT=600 OUT="" TARGET_CMD="" STORAGE=both FORMAT=jobs ABACUS_BIN="" GATEWAY_ARGS=""
+LOAD_WAIT=600 OUT="" TARGET_CMD="" STORAGE=both ROUNDS=1 FORMAT=jobs ABACUS_BIN="" GATEWAY_ARGS=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION=$2; shift 2 ;;
@@ -57,6 +59,7 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift 2 ;;
     --target) TARGET_CMD=$2; shift 2 ;;
     --storage) STORAGE=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
     --format) FORMAT=$2; shift 2 ;;
     --abacus-bin) ABACUS_BIN=$2; shift 2 ;;
     --gateway-args) GATEWAY_ARGS=$2; shift 2 ;;
@@ -64,13 +67,14 @@ while [[ $# -gt 0 ]]; do
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
-for v in DURATION BATCH SERIES RCVBUF LOAD_WAIT; do
+for v in DURATION BATCH SERIES RCVBUF LOAD_WAIT ROUNDS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer, got '${!v}'"
 done
 [[ -z $HALF_RATE || $HALF_RATE =~ ^[0-9]+$ ]] || die "--half-rate must be an integer"
 [[ $MAX_LOAD =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--max-load must be a number"
 (( DURATION >= 1 && DURATION <= 600 )) || die "--duration must be 1..600"
 (( BATCH >= 1 && BATCH <= 1024 )) || die "--batch must be 1..1024"
+(( ROUNDS >= 1 && ROUNDS <= 20 )) || die "--rounds must be 1..20"
 [[ $FORMAT == jobs || $FORMAT == bench ]] || die "--format must be jobs or bench"
 STORAGES=()
 if [[ -n $TARGET_CMD ]]; then
@@ -144,9 +148,9 @@ free_udp_port() {
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 cpu_noise() {  # processes other than ours using > 5% CPU over the last 0.5 s, for the record
-  top -b -n 2 -d 0.5 -w 200 2>/dev/null | awk '
+  top -b -n 2 -d 0.5 -w 200 2>/dev/null | awk -v me="${GW_PID:-0}" '
     /^top -/ { f++ }
-    f == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 5 && $12 !~ /^(blaster|receiver|top)$/ {
+    f == 2 && $1 ~ /^[0-9]+$/ && $1 != me && $9 + 0 > 5 && $12 !~ /^(blaster|receiver|top)$/ {
       printf "%s%s %s%%", sep, $12, $9; sep = ", "; if (++n == 3) exit }
     END { if (n == 0) printf "no other process > 5%% CPU" }' || true
 }
@@ -255,8 +259,8 @@ busiest_threads() {  # $1, $2 = thread_ticks files before and after, $3 = second
     | sort -rn | head -3 \
     | awk -v hz="$(getconf CLK_TCK)" -v s="$3" '{ printf "%s%s %.0f%%", sep, $2, 100 * $1 / hz / s; sep = ", " }'
 }
-start_gateway() {  # $1 = storage (memory, durable, custom); fresh process, fresh database
-  local st=$1 attempt cmd storage
+start_gateway() {  # $1 = storage (memory, durable, custom), $2 = result key; fresh process and database
+  local st=$1 key=$2 attempt cmd storage
   stop_pid "$GW_PID"; GW_PID=""
   rm -f "$TMP"/gw.sqlite*
   for attempt in 1 2 3; do
@@ -275,8 +279,8 @@ start_gateway() {  # $1 = storage (memory, durable, custom); fresh process, fres
     for _ in $(seq 1 100); do
       if curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$GW_WEB/metrics" 2>/dev/null \
          && ss -Hunl "sport = :$GW_UDP" 2>/dev/null | grep -q .; then
-        R[${st}_gw_rcvbuf]=$(ss -Huml "sport = :$GW_UDP" 2>/dev/null | grep -o 'rb[0-9]*' | head -1 | tr -d rb)
-        echo "gateway ($st): pid $GW_PID, UDP 127.0.0.1:$GW_UDP, HTTP 127.0.0.1:$GW_WEB, rcvbuf ${R[${st}_gw_rcvbuf]:-?}" >&2
+        R[${key}_gw_rcvbuf]=$(ss -Huml "sport = :$GW_UDP" 2>/dev/null | grep -o 'rb[0-9]*' | head -1 | tr -d rb)
+        echo "gateway ($st): pid $GW_PID, UDP 127.0.0.1:$GW_UDP, HTTP 127.0.0.1:$GW_WEB, rcvbuf ${R[${key}_gw_rcvbuf]:-?}" >&2
         return 0
       fi
       kill -0 "$GW_PID" 2>/dev/null || break
@@ -288,8 +292,9 @@ start_gateway() {  # $1 = storage (memory, durable, custom); fresh process, fres
   die "the gateway did not start"
 }
 run_target_phase() {  # $1 = label, $2 = rate (0 = max), $3 = storage
-  local label=$1 rate=$2 st=$3 applied0 rej0 drop0 applied1 rej1 drop1 c0 c1 u0 u1 ustat prev n t_end
-  wait_for_load
+  local label=$1 rate=$2 st=$3 applied0 rej0 drop0 applied1 rej1 drop1 c0 c1 prev n t_end
+  # No wait_for_load here: the bare run just before waited, and our own runs keep the 1-minute
+  # load average up for a while; other processes are recorded below.
   R[${label}_noise]="load $(loadavg); $(cpu_noise)"
   scrape "$TMP/m0.txt" || die "cannot scrape the gateway"
   applied0=$(msum "$TMP/m0.txt" abacus_ingest_messages_total 'transport="udp"')
@@ -345,21 +350,25 @@ if [[ -z $TARGET_CMD ]]; then
 else
   # Per storage: the bare receiver at full speed (the bar), then a fresh gateway at full
   # speed, then the same gateway at half the bare receiver's rate.
-  for st in "${STORAGES[@]}"; do
-    run_phase "bare_$st" 0
-    hr=$HALF_RATE
-    [[ -n $hr ]] || hr=$(awk -v r="${R[bare_${st}_r_rate]}" 'BEGIN { printf "%d", r / 2 }')
-    (( hr > 0 )) || die "the bare receiver received nothing; no half rate"
-    R[${st}_half_rate]=$hr
-    start_gateway "$st"
-    run_target_phase "gw_${st}_full" 0 "$st"
-    run_target_phase "gw_${st}_half" "$hr" "$st"
-    scrape "$TMP/end-$st.txt" || die "cannot scrape the gateway"
-    metric=jobs_total; [[ $FORMAT == bench ]] && metric=abacus_udp_bench_requests_total
-    R[${st}_series_sum]=$(msum "$TMP/end-$st.txt" "$metric")
-    R[${st}_series_count]=$(grep -c "^$metric{" "$TMP/end-$st.txt" || true)
-    R[${st}_rss]=$(awk '/^VmHWM:/ {print $2}' "/proc/$GW_PID/status" 2>/dev/null || echo "?")
-    stop_pid "$GW_PID"; GW_PID=""
+  KEYS=()
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for st in "${STORAGES[@]}"; do
+      rk=${st}_$round; KEYS+=("$rk"); R[${rk}_storage]=$st; R[${rk}_round]=$round
+      run_phase "bare_$rk" 0
+      hr=$HALF_RATE
+      [[ -n $hr ]] || hr=$(awk -v r="${R[bare_${rk}_r_rate]}" 'BEGIN { printf "%d", r / 2 }')
+      (( hr > 0 )) || die "the bare receiver received nothing; no half rate"
+      R[${rk}_half_rate]=$hr
+      start_gateway "$st" "$rk"
+      run_target_phase "gw_${rk}_full" 0 "$st"
+      run_target_phase "gw_${rk}_half" "$hr" "$st"
+      scrape "$TMP/end-$rk.txt" || die "cannot scrape the gateway"
+      metric=jobs_total; [[ $FORMAT == bench ]] && metric=abacus_udp_bench_requests_total
+      R[${rk}_series_sum]=$(msum "$TMP/end-$rk.txt" "$metric")
+      R[${rk}_series_count]=$(grep -c "^$metric{" "$TMP/end-$rk.txt" || true)
+      R[${rk}_rss]=$(awk '/^VmHWM:/ {print $2}' "/proc/$GW_PID/status" 2>/dev/null || echo "?")
+      stop_pid "$GW_PID"; GW_PID=""
+    done
   done
 fi
 
@@ -387,25 +396,31 @@ else
 {
   echo "### gateway UDP listener vs bare recvmmsg receiver — $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "Command: \`Benchmarks/udp/run.sh --target $( [[ $TARGET_CMD == abacus ]] && echo abacus || echo "'$TARGET_CMD'")$( [[ $STORAGE != both ]] && echo " --storage $STORAGE")$( ((DURATION != 10)) && echo " --duration $DURATION")$( ((BATCH != 64)) && echo " --batch $BATCH")$( ((RCVBUF != 8388608)) && echo " --rcvbuf $RCVBUF")$( ((FORCE)) && echo " --force-rcvbuf")$( ((PIN)) && echo " --pin")$( [[ $FORMAT != jobs ]] && echo " --format $FORMAT")$( [[ -n $GATEWAY_ARGS ]] && echo " --gateway-args '$GATEWAY_ARGS'")\`;" \
-       "$(nproc) cores, kernel $(uname -r); batch $BATCH, ${R[bare_${STORAGES[0]}_b_avg_len]}-byte datagrams ($FORMAT), $SERIES series, ${DURATION} s per run;" \
+  echo "Command: \`Benchmarks/udp/run.sh --target $( [[ $TARGET_CMD == abacus ]] && echo abacus || echo "'$TARGET_CMD'")$( [[ $STORAGE != both ]] && echo " --storage $STORAGE")$( ((ROUNDS != 1)) && echo " --rounds $ROUNDS")$( ((DURATION != 10)) && echo " --duration $DURATION")$( ((BATCH != 64)) && echo " --batch $BATCH")$( ((RCVBUF != 8388608)) && echo " --rcvbuf $RCVBUF")$( ((FORCE)) && echo " --force-rcvbuf")$( ((PIN)) && echo " --pin")$( [[ $FORMAT != jobs ]] && echo " --format $FORMAT")$( [[ -n $GATEWAY_ARGS ]] && echo " --gateway-args '$GATEWAY_ARGS'")\`;" \
+       "$(nproc) cores, kernel $(uname -r); batch $BATCH, ${R[bare_${KEYS[0]}_b_avg_len]}-byte datagrams ($FORMAT), $SERIES series, ${DURATION} s per run;" \
        "net.core.rmem_max $(cat /proc/sys/net/core/rmem_max)$( [[ $TARGET_CMD == abacus ]] && echo "; $ABACUS_BIN")."
   echo
-  echo "| storage | bare receiver: received/s | gateway: sent/s | applied | **applied/s** | applied / bare | lost (socket drops) | rejected | gateway CPU (busiest threads) | blaster CPU | half rate: sent | applied | lost | load / busy others |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-  for st in "${STORAGES[@]}"; do
-    f=gw_${st}_full h=gw_${st}_half
+  echo "| storage | round | bare receiver: received/s | gateway: sent/s | applied | **applied/s** | applied / bare | lost (socket drops) | rejected | gateway CPU (busiest threads) | blaster CPU | half rate: sent | applied | lost | load / busy others |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for rk in "${KEYS[@]}"; do
+    f=gw_${rk}_full h=gw_${rk}_half
     lf=$(( ${R[${f}_b_sent]} - ${R[${f}_applied]} - ${R[${f}_rejected]} ))
     lh=$(( ${R[${h}_b_sent]} - ${R[${h}_applied]} - ${R[${h}_rejected]} ))
-    ratio=$(pct "${R[${f}_applied_rate]}" "${R[bare_${st}_r_rate]}")
+    ratio=$(pct "${R[${f}_applied_rate]}" "${R[bare_${rk}_r_rate]}")
+    R[${rk}_ratio]=$ratio
     okf=$(awk -v r="$ratio" 'BEGIN { print (r >= 90) ? "✅" : "❌" }')
     okh=$( (( lh == 0 && ${R[${h}_rejected]} == 0 )) && echo "✅" || echo "❌")
-    echo "| $st | ${R[bare_${st}_r_rate]} | ${R[${f}_b_rate]} | ${R[${f}_applied]} of ${R[${f}_b_sent]} | **${R[${f}_applied_rate]}** | **${ratio} %** $okf | $lf ($(pct "$lf" "${R[${f}_b_sent]}") %; ${R[${f}_drops]}) | ${R[${f}_rejected]} | ${R[${f}_cpu]} (${R[${f}_udp_cpu]}) | $(cpu "${R[${f}_b_cpu_user]}" "${R[${f}_b_cpu_sys]}" "${R[${f}_b_seconds]}") | ${R[${h}_b_sent]} at ${R[${st}_half_rate]}/s (${R[${h}_b_rate]}) | ${R[${h}_applied]} | **$lh** ($(pct "$lh" "${R[${h}_b_sent]}") %; drops ${R[${h}_drops]}) $okh | ${R[${f}_noise]} |"
+    echo "| ${R[${rk}_storage]} | ${R[${rk}_round]} | ${R[bare_${rk}_r_rate]} | ${R[${f}_b_rate]} | ${R[${f}_applied]} of ${R[${f}_b_sent]} | **${R[${f}_applied_rate]}** | **${ratio} %** $okf | $lf ($(pct "$lf" "${R[${f}_b_sent]}") %; ${R[${f}_drops]}) | ${R[${f}_rejected]} | ${R[${f}_cpu]} (${R[${f}_udp_cpu]}) | $(cpu "${R[${f}_b_cpu_user]}" "${R[${f}_b_cpu_sys]}" "${R[${f}_b_seconds]}") | ${R[${h}_b_sent]} at ${R[${rk}_half_rate]}/s (${R[${h}_b_rate]}) | ${R[${h}_applied]} | **$lh** ($(pct "$lh" "${R[${h}_b_sent]}") %; drops ${R[${h}_drops]}) $okh | ${R[${f}_noise]} |"
   done
   echo
-  for st in "${STORAGES[@]}"; do
-    echo "- $st: bare receiver ${R[bare_${st}_r_received]} of ${R[bare_${st}_b_sent]} sent ($(pct "${R[bare_${st}_r_received]}" "${R[bare_${st}_b_sent]}") %, rcvbuf ${R[bare_${st}_r_rcvbuf]}); gateway rcvbuf ${R[${st}_gw_rcvbuf]:-?}; after both runs the ${R[${st}_series_count]} series sum to ${R[${st}_series_sum]} (applied: $(( ${R[gw_${st}_full_applied]} + ${R[gw_${st}_half_applied]} ))); gateway settled ${R[gw_${st}_full_settle]} s / ${R[gw_${st}_half_settle]} s after the blaster stopped; peak RSS ${R[${st}_rss]} KiB; half-rate gateway CPU ${R[gw_${st}_half_cpu]} (busiest threads: ${R[gw_${st}_half_udp_cpu]})."
+  for rk in "${KEYS[@]}"; do
+    echo "- ${R[${rk}_storage]} (round ${R[${rk}_round]}): bare receiver ${R[bare_${rk}_r_received]} of ${R[bare_${rk}_b_sent]} sent ($(pct "${R[bare_${rk}_r_received]}" "${R[bare_${rk}_b_sent]}") %, rcvbuf ${R[bare_${rk}_r_rcvbuf]}, CPU $(cpu "${R[bare_${rk}_r_cpu_user]}" "${R[bare_${rk}_r_cpu_sys]}" "${R[bare_${rk}_r_seconds]}"), blaster CPU $(cpu "${R[bare_${rk}_b_cpu_user]}" "${R[bare_${rk}_b_cpu_sys]}" "${R[bare_${rk}_b_seconds]}"); ${R[bare_${rk}_noise]}); gateway rcvbuf ${R[${rk}_gw_rcvbuf]:-?}; after both runs the ${R[${rk}_series_count]} series sum to ${R[${rk}_series_sum]} (applied: $(( ${R[gw_${rk}_full_applied]} + ${R[gw_${rk}_half_applied]} ))); settled ${R[gw_${rk}_full_settle]} s / ${R[gw_${rk}_half_settle]} s after the blaster stopped; peak RSS ${R[${rk}_rss]} KiB; half-rate gateway CPU ${R[gw_${rk}_half_cpu]} (${R[gw_${rk}_half_udp_cpu]})."
   done
+  if (( ROUNDS > 1 )); then
+    for st in "${STORAGES[@]}"; do
+      echo "- $st: applied / bare, median of $ROUNDS rounds: **$(for rk in "${KEYS[@]}"; do [[ ${R[${rk}_storage]} == "$st" ]] && echo "${R[${rk}_ratio]}"; done | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') %**"
+    done
+  fi
   echo
   echo "Goal: applied/s ≥ 90 % of the bare receiver's received/s in the same run, and nothing lost at half that rate."
 } >"$TMP/table.md"
