@@ -226,21 +226,24 @@ final class StreamListeners: Sendable {
     /// 1. connections waiting in the kernel's accept queue are still accepted (closing a
     ///    listening socket would reset them and drop what they wrote);
     /// 2. the listening sockets close;
-    /// 3. open connections are read until each has closed or been quiet for 100 ms;
+    /// 3. open connections are read until each has closed or been quiet for 500 ms (a loaded
+    ///    machine can take that long to read a connection it has just accepted);
     /// 4. the rest are closed and the socket files removed.
-    func stop(drainMs: UInt64 = 3000) async {
+    /// When the task is cancelled instead, it closes everything at once.
+    func stop(drainMs: UInt64 = 5000) async {
         let deadline = DispatchTime.now().uptimeNanoseconds + drainMs * 1_000_000
-        func before() -> Bool { DispatchTime.now().uptimeNanoseconds < deadline }
+        // Cancelled (not a graceful shutdown): no waiting (a cancelled sleep returns at once).
+        func before() -> Bool { !Task.isCancelled && DispatchTime.now().uptimeNanoseconds < deadline }
         while before(), probes.contains(where: Self.hasPendingConnection) {
             try? await Task.sleep(for: .milliseconds(5))
         }
         for channel in channels { try? await channel.close() }
         for probe in probes { close(probe) }
-        // Connections accepted just before the close may still be registering: give them
-        // 100 ms to appear (a new connection counts as active for its first 100 ms).
+        // Connections accepted just before the close may still be registering: give them time
+        // to appear (a new connection counts as active for its first 500 ms).
         let closed = DispatchTime.now().uptimeNanoseconds
         while before(),
-            DispatchTime.now().uptimeNanoseconds - closed < 100_000_000 || !connections.quiet(idleMs: 100)
+            DispatchTime.now().uptimeNanoseconds - closed < 100_000_000 || !connections.quiet(idleMs: 500)
         {
             try? await Task.sleep(for: .milliseconds(10))
         }
