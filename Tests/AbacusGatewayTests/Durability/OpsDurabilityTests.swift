@@ -302,15 +302,17 @@ extension ProcOps {
                             + "\n", count: plan.messages
                     ).utf8)
             }
-            try await offThread {
+            try await RawSockets.offThread {
                 if plan.stopped { kill(pid, SIGSTOP) }
                 defer { if plan.stopped { kill(pid, SIGCONT) } }
                 var fds: [Int32] = []
                 defer { for fd in fds { close(fd) } }
                 for _ in payloads {
-                    fds.append(plan.transport == "unix" ? try connectUnix(socket) : try connectTCP(port: tcpPort))
+                    fds.append(
+                        plan.transport == "unix"
+                            ? try RawSockets.connectUnix(socket) : try RawSockets.connectTCP(port: tcpPort))
                 }
-                for (fd, payload) in zip(fds, payloads) { try writeAll(fd, payload) }
+                for (fd, payload) in zip(fds, payloads) { try RawSockets.writeAll(fd, payload) }
                 for fd in fds { close(fd) }
                 fds = []
                 kill(pid, SIGTERM)
@@ -348,13 +350,6 @@ extension ProcOps {
 /// Helpers of the process-level ops tests (OpsDurabilityTests, OpsShutdownTests,
 /// OpsSocketFileTests): real sockets to a gateway child process.
 enum ProcOps {
-    /// Runs blocking socket work on a thread of its own, off Swift Testing's cooperative pool.
-    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
     /// The port of the ops listener of `transport` (`udp`, `tcp`) from the last
     /// `msg="ops listening"` line of the log (the gateway's latest start).
     static func port(of gateway: GatewayProcess, transport: String) throws -> Int {
@@ -375,37 +370,20 @@ enum ProcOps {
 
     static func sendUnix(_ path: String, _ text: String) async throws {
         let bytes = Array(text.utf8)
-        try await offThread {
-            let fd = try connectUnix(path)
+        try await RawSockets.offThread {
+            let fd = try RawSockets.connectUnix(path)
             defer { close(fd) }
-            try writeAll(fd, bytes)
+            try RawSockets.writeAll(fd, bytes)
         }
     }
 
     static func sendTCP(port: Int, _ text: String) async throws {
         let bytes = Array(text.utf8)
-        try await offThread {
-            let fd = try connectTCP(port: port)
+        try await RawSockets.offThread {
+            let fd = try RawSockets.connectTCP(port: port)
             defer { close(fd) }
-            try writeAll(fd, bytes)
+            try RawSockets.writeAll(fd, bytes)
         }
-    }
-
-    static func connectTCP(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PeerError("socket: errno \(errno)") }
-        var address = try inet(host: "127.0.0.1", port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw PeerError("connect to TCP 127.0.0.1:\(port): \(String(cString: strerror(code)))")
-        }
-        return fd
     }
 
     /// One datagram per element, to `host:port`, sent from `source` (an IPv4 address of this
@@ -414,92 +392,16 @@ enum ProcOps {
         async throws
     {
         let payloads = datagrams.map { Array($0.utf8) }
-        try await offThread {
-            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            guard fd >= 0 else { throw PeerError("socket: errno \(errno)") }
-            defer { close(fd) }
-            if let source {
-                var local = try inet(host: source, port: 0)
-                let bound = withUnsafePointer(to: &local) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-                guard bound == 0 else { throw PeerError("bind UDP to \(source): errno \(errno)") }
-            }
-            var target = try inet(host: host, port: port)
-            for (index, payload) in payloads.enumerated() {
-                let sent = payload.withUnsafeBytes { bytes in
-                    withUnsafePointer(to: &target) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                            sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                        }
-                    }
-                }
-                guard sent == payload.count else { throw PeerError("sendto UDP \(host):\(port): errno \(errno)") }
-                // A breath every 16 datagrams: nothing to do with the gateway's buffer (8 MiB),
-                // only to keep a loaded machine from dropping on the loopback queue.
-                if index % 16 == 15 { usleep(1000) }
-            }
+        try await RawSockets.offThread {
+            try RawSockets.sendDatagrams(payloads, host: host, port: port, from: source, paced: true)
         }
-    }
-
-    static func connectUnix(_ path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PeerError("socket: errno \(errno)") }
-        var address = try unixAddress(path)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw PeerError("connect to \(path): \(String(cString: strerror(code)))")
-        }
-        return fd
     }
 
     /// Whether something accepts connections on the Unix socket `path`.
     static func accepts(_ path: String) -> Bool {
-        guard let fd = try? connectUnix(path) else { return false }
+        guard let fd = try? RawSockets.connectUnix(path) else { return false }
         close(fd)
         return true
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw PeerError("send: \(String(cString: strerror(errno))) after \(offset) of \(bytes.count) bytes")
-            }
-            offset += count
-        }
-    }
-
-    static func unixAddress(_ path: String) throws -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw PeerError("\(path) is too long for a Unix socket path")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return address
-    }
-
-    static func inet(host: String, port: Int) throws -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw PeerError("not an IPv4 address: \(host)") }
-        return address
     }
 
     /// An IPv4 address of this machine that is not loopback, if it has one.
@@ -546,7 +448,7 @@ enum ProcOps {
         init(path: String, backlog: Int32 = 16) throws {
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw PeerError("socket: errno \(errno)") }
-            var address = try ProcOps.unixAddress(path)
+            var address = try RawSockets.unixAddress(path)
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
@@ -569,7 +471,7 @@ enum ProcOps {
                 let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
                 guard client >= 0 else { throw PeerError("socket: errno \(errno)") }
                 _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-                var address = try ProcOps.unixAddress(path)
+                var address = try RawSockets.unixAddress(path)
                 let connected = withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size))

@@ -38,9 +38,7 @@ enum OpsTransport: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
 /// Runs a blocking body on a thread of its own (never on Swift Testing's cooperative pool).
 func opsOffThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-    }
+    try await RawSockets.offThread(body)
 }
 
 /// A blocking client connection to a stream ops listener (Unix socket or TCP): the bytes a test
@@ -53,73 +51,16 @@ final class OpsStreamClient: @unchecked Sendable {
 
     /// Connects to the Unix stream socket at `path`.
     static func unix(_ path: String) throws -> OpsStreamClient {
-        #if canImport(Glibc)
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            let fd = socket(AF_UNIX, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw PeerError("socket(AF_UNIX) failed: errno \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            opsSystemClose(fd)
-            throw PeerError("socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            opsSystemClose(fd)
-            throw PeerError("connect(\(path)) failed: errno \(code)")
-        }
-        return OpsStreamClient(fd: fd)
+        OpsStreamClient(fd: try RawSockets.connectUnix(path))
     }
 
     /// Connects to 127.0.0.1:`port` over TCP.
     static func tcp(port: Int) throws -> OpsStreamClient {
-        #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw PeerError("socket(AF_INET) failed: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            opsSystemClose(fd)
-            throw PeerError("connect(127.0.0.1:\(port)) failed: errno \(code)")
-        }
-        return OpsStreamClient(fd: fd)
+        OpsStreamClient(fd: try RawSockets.connectTCP(port: port))
     }
 
     /// Writes every byte (looping over partial writes).
-    func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { opsSystemSend(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw PeerError("send() failed after \(sent) of \(bytes.count) bytes: errno \(errno)")
-            }
-            sent += count
-        }
-    }
+    func send(_ bytes: [UInt8]) throws { try RawSockets.writeAll(fd, bytes) }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
@@ -132,39 +73,13 @@ final class OpsStreamClient: @unchecked Sendable {
     deinit { close() }
 }
 
-private func opsSystemSend(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
-    send(fd, pointer, count, Int32(MSG_NOSIGNAL))
-}
-
 private func opsSystemClose(_ fd: Int32) { _ = close(fd) }
 
 /// Sends UDP datagrams to 127.0.0.1.
 enum OpsDatagram {
     /// Sends each of `datagrams` to 127.0.0.1:`port` from one socket, in order.
     static func send(_ datagrams: [[UInt8]], port: Int) throws {
-        #if canImport(Glibc)
-            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        #else
-            let fd = socket(AF_INET, SOCK_DGRAM, 0)
-        #endif
-        guard fd >= 0 else { throw PeerError("socket(SOCK_DGRAM) failed: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        for datagram in datagrams {
-            let count = datagram.withUnsafeBytes { raw in
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-            guard count == datagram.count else {
-                throw PeerError("sendto() of \(datagram.count) bytes returned \(count): errno \(errno)")
-            }
-        }
+        try RawSockets.sendDatagrams(datagrams, port: port)
     }
 
     static func send(_ datagram: String, port: Int) throws { try send([Array(datagram.utf8)], port: port) }
