@@ -127,19 +127,11 @@ final class StreamListeners: Sendable {
 
     /// A listening TCP socket on `address` (backlog 1024, SO_REUSEADDR).
     static func listeningSocket(tcp address: ListenAddress) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE
-        var info: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(address.host, String(address.port), &hints, &info) == 0, let info else {
-            throw ListenerError("TCP address \(address) is not a numeric IP address and port")
+        let fd = try address.boundSocket(type: SOCK_STREAM, name: "TCP") { fd in
+            var one: Int32 = 1
+            _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         }
-        defer { freeaddrinfo(info) }
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ListenerError("socket: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(fd, 1024) == 0 else {
+        guard listen(fd, 1024) == 0 else {
             let message = String(cString: strerror(errno))
             close(fd)
             throw ListenerError("cannot listen on TCP \(address): \(message)")

@@ -35,27 +35,14 @@ final class UDPListener: Sendable {
 
     init(address: ListenAddress, receiveBuffer: Int, ingest: OpsIngest) throws {
         self.ingest = ingest
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE
-        var info: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(address.host, String(address.port), &hints, &info) == 0, let info else {
-            throw ListenerError("UDP address \(address) is not a numeric IP address and port")
-        }
-        defer { freeaddrinfo(info) }
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw ListenerError("UDP socket: \(String(cString: strerror(errno)))") }
-        var size = Int32(clamping: receiveBuffer)
-        // SO_RCVBUFFORCE goes beyond net.core.rmem_max when permitted (CAP_NET_ADMIN).
-        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
-            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw ListenerError("cannot listen on UDP \(address): \(message)")
+        let fd = try address.boundSocket(type: SOCK_DGRAM, name: "UDP") { fd in
+            var size = Int32(clamping: receiveBuffer)
+            // SO_RCVBUFFORCE goes beyond net.core.rmem_max when permitted (CAP_NET_ADMIN).
+            if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+                _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
+            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         }
         var bound = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -218,4 +205,28 @@ final class UDPListener: Sendable {
 struct ListenerError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension ListenAddress {
+    /// A socket of `type` bound to this numeric address, `configure`d before the bind.
+    func boundSocket(type: __socket_type, name: String, configure: (Int32) -> Void) throws -> Int32 {
+        let address = self
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(type.rawValue)
+        hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE
+        var info: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(address.host, String(address.port), &hints, &info) == 0, let info else {
+            throw ListenerError("\(name) address \(address) is not a numeric IP address and port")
+        }
+        defer { freeaddrinfo(info) }
+        let fd = socket(info.pointee.ai_family, Int32(type.rawValue), 0)
+        guard fd >= 0 else { throw ListenerError("\(name) socket: \(String(cString: strerror(errno)))") }
+        configure(fd)
+        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ListenerError("cannot listen on \(name) \(address): \(message)")
+        }
+        return fd
+    }
 }
