@@ -9,12 +9,15 @@ import Logging
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
-        abstract: "Run the gateway: the Pushgateway HTTP API, durable, with TTLs and limits.",
+        abstract:
+            "Run the gateway: the Pushgateway HTTP API and JSON-lines ops (UDP, Unix sockets, TCP, HTTP), durable.",
         discussion: """
             Defaults need nothing else on the machine: HTTP on 127.0.0.1:9091 and a SQLite \
             database under ./abacus-data. Every push is answered only after it is committed. \
             SIGTERM or SIGINT (and /-/quit with --web.enable-lifecycle) finish the requests in \
-            flight, commit, and exit 0. See docs/gateway.md.
+            flight, commit, and exit 0. JSON-lines ops listeners are off until a flag turns \
+            them on (--ops.udp, --ops.unix-socket, --ops.tcp-listen-address; POST /api/v1/ops \
+            is always there). See docs/gateway.md and docs/ops.md.
             """
     )
 
