@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CAbacusSocket.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -39,3 +40,11 @@ int abacus_receive_datagrams(int fd, abacus_datagram *datagrams, unsigned int co
     return 1;
 }
 #endif
+
+void abacus_name_thread(const char *name) {
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), name);
+#else
+    (void)name;
+#endif
+}

@@ -21,7 +21,8 @@ public final class GatewayMetrics: Sendable {
         var commitFailures: Double = 0
         var expired: Double = 0
         var expiredSeries: Double = 0
-        var ingested: [IngestKey: Double] = [:]
+        /// Accepted ops by transport and op, in ``IngestTransport/allCases`` × ``OpsOperation/allCases`` order.
+        var ingested = [Double](repeating: 0, count: IngestTransport.allCases.count * OpsOperation.allCases.count)
         var ingestRejected: [IngestKey: Double] = [:]
     }
 
@@ -110,14 +111,30 @@ public final class GatewayMetrics: Sendable {
     /// Counts what one batch of ops did on `transport`.
     func countIngest(_ outcome: OpsOutcome, transport: IngestTransport) {
         guard outcome.messages > 0 else { return }
+        let row = Self.transportIndex(transport) * Self.ops.count
+        let counts = outcome.acceptedCounts
         state.withLock { state in
-            for (position, op) in OpsOperation.allCases.enumerated() where outcome.acceptedByOp[position] > 0 {
-                state.ingested[IngestKey(transport: transport.rawValue, kind: op.rawValue), default: 0] +=
-                    Double(outcome.acceptedByOp[position])
-            }
+            state.ingested[row] += Double(counts.0)
+            state.ingested[row + 1] += Double(counts.1)
+            state.ingested[row + 2] += Double(counts.2)
+            state.ingested[row + 3] += Double(counts.3)
+            state.ingested[row + 4] += Double(counts.4)
+            state.ingested[row + 5] += Double(counts.5)
             for rejection in outcome.rejections {
                 state.ingestRejected[IngestKey(transport: transport.rawValue, kind: rejection.reason), default: 0] += 1
             }
+        }
+    }
+
+    /// The ops in the order of ``OpsOutcome``'s counts (inc, set, add, obs, event, shutdown).
+    static let ops: [OpsOperation] = [.inc, .set, .add, .obs, .event, .shutdown]
+
+    static func transportIndex(_ transport: IngestTransport) -> Int {
+        switch transport {
+        case .udp: 0
+        case .unix: 1
+        case .tcp: 2
+        case .http: 3
         }
     }
 
@@ -146,9 +163,7 @@ public final class GatewayMetrics: Sendable {
                 [([], state.expiredSeries)]),
             counter(
                 "abacus_ingest_messages_total", "JSON-lines ops applied, by transport and op.",
-                state.ingested.sorted { $0.key < $1.key }.map {
-                    ([Label("op", $0.key.kind), Label("transport", $0.key.transport)], $0.value)
-                }),
+                ingestedSeries(state.ingested)),
             counter(
                 "abacus_ingest_rejected_total",
                 "JSON-lines ops (or stretches of bytes) rejected, by transport and reason.",
@@ -203,6 +218,20 @@ public final class GatewayMetrics: Sendable {
         families.append(contentsOf: process.collect().filter { name in Self.names.contains { $0.0 == name.name } })
         families.sort { $0.name < $1.name }
         return families
+    }
+
+    /// The non-zero accepted-op counts as series sorted by labels (op, then transport).
+    private func ingestedSeries(_ counts: [Double]) -> [([Label], Double)] {
+        var series: [([Label], Double)] = []
+        for transport in IngestTransport.allCases {
+            for (position, op) in Self.ops.enumerated() {
+                let value = counts[Self.transportIndex(transport) * Self.ops.count + position]
+                if value > 0 {
+                    series.append(([Label("op", op.rawValue), Label("transport", transport.rawValue)], value))
+                }
+            }
+        }
+        return series.sorted { ($0.0[0].value, $0.0[1].value) < ($1.0[0].value, $1.0[1].value) }
     }
 
     private func counter(_ name: String, _ help: String, _ series: [([Label], Double)]) -> MetricFamily {

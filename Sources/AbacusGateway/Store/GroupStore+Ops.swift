@@ -31,8 +31,21 @@ public struct OpsOutcome: Sendable {
         public let message: String
     }
 
-    /// Accepted messages per operation, in ``OpsOperation/allCases`` order.
-    public internal(set) var acceptedByOp = [Int](repeating: 0, count: OpsOperation.allCases.count)
+    /// Accepted messages per operation, in ``OpsOperation/allCases`` order (a tuple: an
+    /// outcome allocates nothing unless something is rejected).
+    var acceptedCounts: (Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0)
+
+    /// Accepted messages of `op`.
+    public func accepted(_ op: OpsOperation) -> Int {
+        switch op {
+        case .inc: acceptedCounts.0
+        case .set: acceptedCounts.1
+        case .add: acceptedCounts.2
+        case .obs: acceptedCounts.3
+        case .event: acceptedCounts.4
+        case .shutdown: acceptedCounts.5
+        }
+    }
     /// Rejected messages, in order.
     public internal(set) var rejections: [Rejection] = []
     /// Messages seen (accepted + rejected).
@@ -43,29 +56,26 @@ public struct OpsOutcome: Sendable {
     public internal(set) var ticket: Journal.Ticket?
 
     /// Messages accepted in all.
-    public var accepted: Int { acceptedByOp.reduce(0, +) }
+    public var accepted: Int {
+        acceptedCounts.0 + acceptedCounts.1 + acceptedCounts.2 + acceptedCounts.3 + acceptedCounts.4 + acceptedCounts.5
+    }
 
     @inline(__always)
     mutating func count(_ op: OpsOperation) {
         messages += 1
-        acceptedByOp[Self.position(op)] += 1
+        switch op {
+        case .inc: acceptedCounts.0 += 1
+        case .set: acceptedCounts.1 += 1
+        case .add: acceptedCounts.2 += 1
+        case .obs: acceptedCounts.3 += 1
+        case .event: acceptedCounts.4 += 1
+        case .shutdown: acceptedCounts.5 += 1
+        }
     }
 
     mutating func reject(_ reason: String, _ message: String) {
         messages += 1
         rejections.append(Rejection(ordinal: messages, reason: reason, message: message))
-    }
-
-    @inline(__always)
-    static func position(_ op: OpsOperation) -> Int {
-        switch op {
-        case .inc: 0
-        case .set: 1
-        case .add: 2
-        case .obs: 3
-        case .event: 4
-        case .shutdown: 5
-        }
     }
 }
 

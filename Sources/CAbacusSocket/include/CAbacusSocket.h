@@ -18,4 +18,7 @@ typedef struct {
 /// a single recvfrom elsewhere). Returns how many were read, or -1 with errno set.
 int abacus_receive_datagrams(int fd, abacus_datagram *datagrams, unsigned int count);
 
+/// Names the calling thread for the OS (top -H, perf); Linux only, a no-op elsewhere.
+void abacus_name_thread(const char *name);
+
 #endif
