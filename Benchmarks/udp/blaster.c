@@ -16,7 +16,7 @@
  *
  * Each datagram is one ~120-byte message ending in '\n'. `jobs` (what a PHP app sends; the
  * same bytes as opsMessage() in Benchmarks/Benchmarks/GatewayStoreBenchmarks/OpsBenchmarks.swift
- * and Benchmarks/ops/uds-sender.c), 117-120 bytes:
+ * and Benchmarks/ops/uds-sender.c), 116-122 bytes:
  *   {"name":"jobs_total","help":"Jobs run","labels":{"queue":"mail","host":"web-17","status":"ok"},"op":"inc","value":1}
  * message i: queue = mail|sms|push|report|index [i % 5], host = web-NN with NN = i / 5 % 100,
  * status = ok for i / 500 even, else retry; above 1000 series a label "shard":"<i / 1000>" is

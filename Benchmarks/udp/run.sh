@@ -26,7 +26,7 @@ options (defaults in brackets)
   --pin                  pin the blaster to CPU 0 and the receiver to CPU 1 (taskset)
   --max-load L           wait while the 1-minute load average is above L [1.5]
   --load-wait SECONDS    wait at most this long for the load to drop, then run anyway [600]
-  --format F             message format of the blaster: jobs (with help, 117-120 B) or bench [jobs]
+  --format F             message format of the blaster: jobs (with help, 116-122 B) or bench [jobs]
   --out FILE             also write the Markdown table to FILE
   --target abacus|CMD    also measure a gateway: `abacus` starts the release build
                          (--abacus-bin) with --ops.udp-listen-address and --storage.path; CMD is
