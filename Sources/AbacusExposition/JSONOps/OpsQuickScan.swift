@@ -61,12 +61,10 @@ enum OpsQuickScan {
                     name = range
                 case .help:
                     guard b == UInt8(ascii: "\"") else { return nil }
-                    let from = c.index
                     guard case .raw(let range) = try c.readString(decode: false), range.count <= limits.maxHelpLength
                     else { return nil }
                     // Escapes or non-ASCII: the slow path says whether the help is acceptable.
                     for i in range where p[i] == UInt8(ascii: "\\") || p[i] >= 0x80 { return nil }
-                    _ = from
                 case .op:
                     guard b == UInt8(ascii: "\""), case .raw(let range) = try c.readString(decode: false),
                         let parsed = OpsDecoder.operation(UnsafeRawBufferPointer(rebasing: p[range])),

@@ -46,6 +46,7 @@ public struct OpsOutcome: Sendable {
         case .shutdown: acceptedCounts.5
         }
     }
+
     /// Rejected messages, in order.
     public internal(set) var rejections: [Rejection] = []
     /// Messages seen (accepted + rejected).
