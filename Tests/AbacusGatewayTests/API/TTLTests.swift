@@ -83,11 +83,15 @@ struct TTLTests {
 
     @Test func aRefusedPushKeepsTheDeadline() async throws {
         try await withGateway { api async throws in
+            let start = Date()
             #expect(try await api.put("/metrics/job/a?ttl=2s", "x 1\n").status == 200)
             #expect(try await api.put("/metrics/job/a?ttl=1h", "x 1 1000\n").status == 400)
             let scrape = try await api.scrape()
-            #expect((scrape.pushTime(Self.a) ?? 0) > 0)
-            #expect((scrape.failureTime(Self.a) ?? 0) > 0)
+            // Still there, unless a stalled machine took the 2 s to get here.
+            if Date().timeIntervalSince(start) < 1.8 {
+                #expect((scrape.pushTime(Self.a) ?? 0) > 0)
+                #expect((scrape.failureTime(Self.a) ?? 0) > 0)
+            }
             #expect(try await Self.waitGone(Self.a, api) != nil)
         }
     }
@@ -103,8 +107,11 @@ struct TTLTests {
                 // An invalid TTL: the default applies.
                 ("/metrics/job/c?ttl=soon", "x 1\n", c),
             ] {
+                let start = Date()
                 #expect(try await api.put(path, body).status == 400)
-                #expect(try await api.scrape().pushTime(group) == 0, "\(path)")
+                let pushTime = try await api.scrape().pushTime(group)
+                // Created (push time 0), unless a stalled machine took the 2 s TTL to get here.
+                if Date().timeIntervalSince(start) < 1.8 { #expect(pushTime == 0, "\(path)") }
             }
             for group in [Self.a, Self.b, c] {
                 #expect(try await Self.waitGone(group, api) != nil, "\(group)")

@@ -48,7 +48,9 @@ extension DurabilityTests {
             #expect(taken, "an op sent during the shutdown delay is applied")
             try await Task.sleep(until: sent + .seconds(1), clock: .continuous)
             let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 5)
-            #expect(scrape?.status == 200, "/metrics 1 s into the 5 s shutdown delay (on a loaded machine the steps before can take seconds)")
+            #expect(
+                scrape?.status == 200,
+                "/metrics 1 s into the 5 s shutdown delay (on a loaded machine the steps before can take seconds)")
             #expect(await ProcOps.status(gateway, "/-/ready") == 503, "/-/ready during the delay")
 
             let exited = await Wait.exit(of: process, timeout: 15)
@@ -191,7 +193,9 @@ extension DurabilityTests {
             #expect(notReady, "/-/ready did not answer 503 within 500 ms of SIGTERM")
             try await Task.sleep(until: sent + .seconds(1), clock: .continuous)
             let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 5)
-            #expect(scrape?.status == 200, "/metrics 1 s into the 5 s shutdown delay (on a loaded machine the steps before can take seconds)")
+            #expect(
+                scrape?.status == 200,
+                "/metrics 1 s into the 5 s shutdown delay (on a loaded machine the steps before can take seconds)")
             #expect(scrape.map { Exposed.value("ops_delay_gauge", in: $0.text) } == 12)
 
             let exited = await Wait.exit(of: process, timeout: 15)

@@ -19,7 +19,10 @@ struct OpsLifecycleTests {
             let stored = try await ops.wait(for: #"ttl_total{k="v"}"#, toBe: 10)
             let updated = Date()
             #expect(stored.value(#"ttl_total{k="v"}"#) == 10)
-            #expect(stored.value("abacus_aggregated_series") == 2)
+            // Both still there, unless a stalled machine took the TTL to get here.
+            if updated.timeIntervalSince(lastSent) < 0.9 {
+                #expect(stored.value("abacus_aggregated_series") == 2)
+            }
             // Gone with no traffic: polled for up to 3 s.
             let gone = try await ops.wait(upTo: 3) {
                 $0.value(#"ttl_total{k="v"}"#) == nil && $0.value("ttl_seconds_count") == nil
@@ -49,14 +52,18 @@ struct OpsLifecycleTests {
 
     @Test("--metric-ttl: updates keep a series alive while an idle one expires")
     func updatesKeepAlive() async throws {
-        try await withOpsGateway(Configure { $0.ops.metricTTLMs = 1000 }) { ops async throws in
+        try await withOpsGateway(Configure { $0.ops.metricTTLMs = 2000 }) { ops async throws in
             #expect(try await ops.postOps(#"{"name":"idle_total","op":"inc","value":1}"#).status == 200)
             let start = Date()
             var sent = 0.0
-            // An update every 200 ms for 1.8 s (well past the idle series' deadline).
-            while Date().timeIntervalSince(start) < 1.8 {
+            var last = Date()
+            var longestGap = 0.0
+            // An update every 200 ms for 3 s (well past the idle series' 2 s deadline).
+            while Date().timeIntervalSince(start) < 3 {
                 try await ops.send(#"{"name":"alive_total","op":"inc","value":1}"#, via: .tcp)
                 sent += 1
+                longestGap = max(longestGap, Date().timeIntervalSince(last))
+                last = Date()
                 try await Task.sleep(for: .milliseconds(200))
             }
             let scrape = try await ops.wait(upTo: 3) {
@@ -64,8 +71,11 @@ struct OpsLifecycleTests {
                     && $0.value("abacus_expired_series_total") == 1
             }
             #expect(scrape.value("idle_total") == nil)
-            #expect(scrape.value("alive_total") == sent)
-            #expect(scrape.value("abacus_expired_series_total") == 1)
+            // A machine stalled for most of the TTL between two updates proves nothing either way.
+            if longestGap < 1.5 {
+                #expect(scrape.value("alive_total") == sent)
+                #expect(scrape.value("abacus_expired_series_total") == 1)
+            }
         }
     }
 
