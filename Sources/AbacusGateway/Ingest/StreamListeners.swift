@@ -36,6 +36,10 @@ final class StreamListeners: Sendable {
         }
 
         let open = Mutex<[ObjectIdentifier: (channel: any Channel, activity: Activity)]>([:])
+        /// When a listener last accepted a connection (before the connection registers).
+        let lastAcceptNs = Atomic<UInt64>(0)
+
+        func accepted() { lastAcceptNs.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
 
         func add(_ channel: any Channel) -> Activity {
             let activity = Activity()
@@ -46,9 +50,10 @@ final class StreamListeners: Sendable {
             return activity
         }
 
-        /// Every open connection has read nothing for `idleMs`.
+        /// Nothing was accepted, and no open connection read anything, for `idleMs`.
         func quiet(idleMs: UInt64) -> Bool {
             let now = DispatchTime.now().uptimeNanoseconds
+            guard now &- lastAcceptNs.load(ordering: .relaxed) >= idleMs * 1_000_000 else { return false }
             return open.withLock { open in
                 open.values.allSatisfy { now &- $0.activity.lastReadNs.load(ordering: .relaxed) >= idleMs * 1_000_000 }
             }
@@ -158,6 +163,11 @@ final class StreamListeners: Sendable {
     ) -> ServerBootstrap {
         let maxMessage = ingest.core.configuration.ops.maxMessageBytes
         return ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptWatcher(connections: connections))
+                }
+            }
             .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64 * 1024))
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
@@ -214,31 +224,27 @@ final class StreamListeners: Sendable {
         }.first
     }
 
-    /// Stops without losing what clients already sent, within `drainMs`:
-    /// 1. connections waiting in the kernel's accept queue are still accepted (closing a
-    ///    listening socket would reset them and drop what they wrote);
-    /// 2. the listening sockets close;
-    /// 3. open connections are read until each has closed or been quiet for 500 ms (a loaded
-    ///    machine can take that long to read a connection it has just accepted);
-    /// 4. the rest are closed and the socket files removed.
-    /// When the task is cancelled instead, it closes everything at once.
+    /// Stops without losing what clients already sent, within `drainMs`. The listening
+    /// sockets stay open (closing one resets the connections in its accept queue, and what
+    /// their clients wrote is lost) until all of these hold at once:
+    /// - no connection waits in an accept queue;
+    /// - nothing was accepted for 500 ms (an accepted connection takes a moment to register);
+    /// - every open connection has closed or read nothing for 500 ms.
+    /// Then the listening sockets and the remaining connections close and the socket files
+    /// are removed. When the task is cancelled instead, it closes everything at once.
     func stop(drainMs: UInt64 = 5000) async {
         let deadline = DispatchTime.now().uptimeNanoseconds + drainMs * 1_000_000
         // Cancelled (not a graceful shutdown): no waiting (a cancelled sleep returns at once).
         func before() -> Bool { !Task.isCancelled && DispatchTime.now().uptimeNanoseconds < deadline }
-        while before(), probes.contains(where: Self.hasPendingConnection) {
-            try? await Task.sleep(for: .milliseconds(5))
+        while before() {
+            if probes.contains(where: Self.hasPendingConnection) || !connections.quiet(idleMs: 500) {
+                try? await Task.sleep(for: .milliseconds(10))
+                continue
+            }
+            break
         }
         for channel in channels { try? await channel.close() }
         for probe in probes { close(probe) }
-        // Connections accepted just before the close may still be registering: give them time
-        // to appear (a new connection counts as active for its first 500 ms).
-        let closed = DispatchTime.now().uptimeNanoseconds
-        while before(),
-            DispatchTime.now().uptimeNanoseconds - closed < 100_000_000 || !connections.quiet(idleMs: 500)
-        {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
         await connections.closeAll()
         for path in unixPaths { unlink(path) }
     }
@@ -247,6 +253,20 @@ final class StreamListeners: Sendable {
     static func hasPendingConnection(_ fd: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLIN) != 0
+    }
+}
+
+/// Notes each accepted connection, on the listening channel, before it is registered.
+final class AcceptWatcher: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+
+    let connections: StreamListeners.Connections
+
+    init(connections: StreamListeners.Connections) { self.connections = connections }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connections.accepted()
+        context.fireChannelRead(data)
     }
 }
 
