@@ -138,7 +138,7 @@ public final class GatewayServer: Sendable {
                 seriesExpired.append(row.key)
                 continue
             }
-            if let problem = core.store.restoreSeries(row, extra: []) {
+            if let problem = core.store.restoreSeries(row) {
                 skipped += 1
                 core.logger.error(
                     "stored series cannot be read; skipped", metadata: ["key": "\(row.key)", "error": "\(problem)"])

@@ -143,8 +143,9 @@ extension GroupStore {
     /// Number of aggregated series.
     public var aggregatedCount: Int { state.withLock { $0.aggregate.count } }
 
-    /// Puts back an aggregated series read from storage at start; `nil` or why it was skipped.
-    func restoreSeries(_ row: Journal.SeriesRow, extra: [Label]) -> String? {
+    /// Puts back an aggregated series read from storage at start (its labels already hold the
+    /// extra labels of the time it was stored); `nil` or why it was skipped.
+    func restoreSeries(_ row: Journal.SeriesRow) -> String? {
         let families: [MetricFamily]
         do { families = try TextParser.parse(row.exposition) } catch { return "\(error)" }
         guard families.count == 1, let family = families.first, family.metrics.count == 1 else {
