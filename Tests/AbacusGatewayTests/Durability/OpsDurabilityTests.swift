@@ -17,6 +17,40 @@ extension DurabilityTests {
     /// Nested in ``DurabilityTests`` so it is serialized with the other process tests.
     @Suite("Ops durability (the abacus executable)")
     struct OpsDurabilityTests {
+        /// Datagrams the kernel drops are visible: with a tiny receive buffer and the gateway
+        /// stopped (SIGSTOP) while 300 datagrams arrive, most are dropped; once it runs again,
+        /// `abacus_ingest_udp_receive_buffer_drops_total` counts them, and it plus the applied
+        /// count is exactly what was sent.
+        @Test(.timeLimit(.minutes(2)))
+        func udpReceiveBufferDropsAreCounted() async throws {
+            let gateway = try GatewayProcess()
+            defer { gateway.remove() }
+            try await gateway.start(arguments: [
+                "--ops.udp-listen-address=127.0.0.1:0", "--ops.udp-receive-buffer=4KiB", "--storage.path=:memory:",
+            ])
+            guard let process = gateway.process else { throw PeerError("no gateway process") }
+            let port = try ProcOps.port(of: gateway, transport: "udp")
+            #expect(try await ProcOps.value("abacus_ingest_udp_receive_buffer_drops_total", in: gateway) == 0)
+            let sent = 300
+            let datagrams = (0..<sent).map { _ in Array(#"{"name":"drops_total","op":"inc","value":1}"#.utf8) }
+            let pid = process.processIdentifier
+            try await RawSockets.offThread {
+                kill(pid, SIGSTOP)
+                defer { kill(pid, SIGCONT) }
+                try RawSockets.sendDatagrams(datagrams, port: port)
+            }
+            var applied = 0.0
+            var dropped = 0.0
+            let settled = await Wait.until(timeout: 10, interval: 0.1) {
+                applied = (try? await ProcOps.value("drops_total", in: gateway)) ?? 0
+                dropped = (try? await ProcOps.value("abacus_ingest_udp_receive_buffer_drops_total", in: gateway)) ?? 0
+                return applied + dropped == Double(sent)
+            }
+            #expect(settled, "applied \(applied) + dropped \(dropped) != sent \(sent)")
+            #expect(dropped > 0, "a 4 KiB buffer held all \(sent) datagrams")
+            #expect(gateway.stop() == 0)
+        }
+
         /// 5000 `inc` over one Unix connection (ten label values), histograms (custom and
         /// default layouts) and gauges (`set`, `add`) over a second connection, `inc`/`set`
         /// over UDP (10 messages a datagram) and TCP. Once `/metrics` shows everything, 1.5 s
