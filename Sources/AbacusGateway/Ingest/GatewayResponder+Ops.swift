@@ -62,14 +62,7 @@ extension GatewayResponder {
         if method == .delete { return await aggregateDelete(request, path: path) }
         guard method == .post || method == .put else { return notAllowed("POST, PUT, DELETE") }
         do throws(PushRejection) {
-            var labels: [Label] = []
-            if !path.isEmpty {
-                do {
-                    labels = try GroupingKey.parse(path: path).labels
-                } catch {
-                    throw .invalid("grouping_key", "invalid labels in the path: \(error.message)")
-                }
-            }
+            let labels = try Self.pathLabels(path)
             let body = try await collect(request)
             let families = try PushBody.decode(
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
@@ -100,18 +93,27 @@ extension GatewayResponder {
     /// series that have all these labels (and that name); 202 after the commit, whatever the
     /// number deleted (like a Pushgateway DELETE). Without labels and name: every aggregated series.
     func aggregateDelete(_ request: Request, path: Substring) async -> Response {
-        var labels: [Label] = []
-        if !path.isEmpty {
-            do {
-                labels = try GroupingKey.parse(path: path).labels
-            } catch {
-                return refuse(.invalid("grouping_key", "invalid labels in the path: \(error.message)"), request.method)
-            }
+        let labels: [Label]
+        do throws(PushRejection) {
+            labels = try Self.pathLabels(path)
+        } catch {
+            return refuse(error, request.method)
         }
         let name = request.uri.queryParameters["name"].map(String.init)
         let result = gateway.store.deleteAggregated(matching: labels, name: name)
         if let failure = await gateway.waitCommitted(result.ticket) { return failure }
         gateway.metrics.countPush(method: "aggregate_delete", outcome: "accepted")
         return Response(status: .accepted)
+    }
+
+    /// The labels of an `/aggregate/job/<JOB>{/<LABEL>/<VALUE>}` path (none for `/aggregate`),
+    /// encoded as grouping keys are.
+    static func pathLabels(_ path: Substring) throws(PushRejection) -> [Label] {
+        guard !path.isEmpty else { return [] }
+        do {
+            return try GroupingKey.parse(path: path).labels
+        } catch {
+            throw .invalid("grouping_key", "invalid labels in the path: \(error.message)")
+        }
     }
 }

@@ -97,6 +97,30 @@ enum AggregateUpdate {
         case .mergeSummary: .summary
         }
     }
+
+    /// The finite bounds a merged histogram brings; empty for every other update.
+    var bounds: [Double] {
+        if case .mergeHistogram(let bounds, _, _, _) = self { return bounds }
+        return []
+    }
+
+    /// How a parsed sample merges into a series (an aggregating push, or a series read back
+    /// from storage): counters add, gauges and untyped samples set, histograms and summaries
+    /// add their counts and sums (quantiles are dropped). `nil` for the other types.
+    init?(merging value: MetricValue) {
+        switch value {
+        case .counter(let counter): self = .add(counter.value)
+        case .gauge(let value), .untyped(let value): self = .set(value)
+        case .histogram(let histogram):
+            let finite = histogram.buckets.filter { $0.upperBound.isFinite }
+            let total = histogram.buckets.last { !$0.upperBound.isFinite }?.cumulativeCount
+            self = .mergeHistogram(
+                bounds: finite.map(\.upperBound), cumulative: finite.map(\.cumulativeCount),
+                count: histogram.count ?? total ?? 0, sum: histogram.sum ?? 0)
+        case .summary(let summary): self = .mergeSummary(count: summary.count ?? 0, sum: summary.sum ?? 0)
+        default: return nil
+        }
+    }
 }
 
 extension Aggregate.Series {

@@ -31,9 +31,7 @@ extension GroupStore.State {
         name: String, help: String?, labels: [Label], type: MetricType, bounds: () -> [Double],
         extra: [Label], limits: StoreLimits, pendingLines: Int = 0
     ) throws(PushRejection) -> Located {
-        var all = labels
-        for label in extra where !all.contains(where: { $0.name == label.name }) { all.append(label) }
-        all.sort()
+        let all = ExtraLabels.merge(extra, labels).sorted()
         var labelText: [UInt8] = []
         Escaping.appendLabelSet(all, to: &labelText)
         let key = name + "{" + String(decoding: labelText, as: UTF8.self) + "}"
@@ -196,6 +194,16 @@ extension GroupStore.State {
         return removed.key
     }
 
+    /// Removes the aggregated series in `slots` and queues the deletion of their rows; the
+    /// journal ticket, `nil` when nothing was removed or in memory mode.
+    mutating func removeAggregated(_ slots: [Int32], journal: Journal?) -> Journal.Ticket? {
+        var keys: [String] = []
+        for slot in slots { keys.append(removeAggregated(slot)) }
+        index.collect()
+        guard let journal, !keys.isEmpty else { return nil }
+        return journal.enqueue(series: [], deleting: keys)
+    }
+
     /// The journal row of an aggregated series: its family's HELP and TYPE and its lines.
     func seriesRow(_ slot: Int32) -> Journal.SeriesRow {
         let series = aggregate.slots[Int(slot)]!
@@ -260,30 +268,15 @@ extension GroupStore {
                 }
                 var labels = metric.labels.filter { label in !pathLabels.contains { $0.name == label.name } }
                 labels.append(contentsOf: pathLabels)
-                let update: AggregateUpdate
-                switch metric.value {
-                case .counter(let counter):
-                    guard counter.value >= 0, counter.value.isFinite else {
-                        throw .invalid(
-                            "invalid", "counter \(family.name) has the value \(counter.value); a counter adds ≥ 0")
-                    }
-                    update = .add(counter.value)
-                case .gauge(let value), .untyped(let value):
-                    update = .set(value)
-                case .histogram(let histogram):
-                    if labels.contains(where: { $0.name == "le" }) {
-                        throw .invalid("invalid", "label le cannot be applied to histogram \(family.name)")
-                    }
-                    let finite = histogram.buckets.filter { $0.upperBound.isFinite }
-                    let total = histogram.buckets.last { !$0.upperBound.isFinite }?.cumulativeCount
-                    update = .mergeHistogram(
-                        bounds: finite.map(\.upperBound), cumulative: finite.map(\.cumulativeCount),
-                        count: histogram.count ?? total ?? 0, sum: histogram.sum ?? 0)
-                case .summary(let summary):
-                    update = .mergeSummary(count: summary.count ?? 0, sum: summary.sum ?? 0)
-                default:
+                guard let update = AggregateUpdate(merging: metric.value) else {
                     throw .invalid(
                         "invalid", "\(family.type.textName ?? "this type") \(family.name) cannot be aggregated")
+                }
+                if case .add(let value) = update, !(value >= 0 && value.isFinite) {
+                    throw .invalid("invalid", "counter \(family.name) has the value \(value); a counter adds ≥ 0")
+                }
+                if update.type == .histogram, labels.contains(where: { $0.name == "le" }) {
+                    throw .invalid("invalid", "label le cannot be applied to histogram \(family.name)")
                 }
                 items.append((family.name, family.help, labels, update))
             }
@@ -294,8 +287,7 @@ extension GroupStore {
             var newFamilies: [String: (MetricType, [String])] = [:]
             var newBounds: [String: [Double]] = [:]
             for item in items {
-                let bounds: [Double]
-                if case .mergeHistogram(let b, _, _, _) = item.update { bounds = b } else { bounds = [] }
+                let bounds = item.update.bounds
                 let located = try state.locate(
                     name: item.name, help: item.help, labels: item.labels, type: item.update.type, bounds: { bounds },
                     extra: extra, limits: limits, pendingLines: pendingLines)
@@ -331,8 +323,7 @@ extension GroupStore {
             }
             // Then apply: nothing can fail any more.
             for item in items {
-                let bounds: [Double]
-                if case .mergeHistogram(let b, _, _, _) = item.update { bounds = b } else { bounds = [] }
+                let bounds = item.update.bounds
                 guard
                     let slot = try? state.resolve(
                         name: item.name, help: item.help, labels: item.labels, type: item.update.type,
@@ -343,12 +334,7 @@ extension GroupStore {
                 state.aggregate.markDirty(slot)
             }
             state.index.collect()
-            guard let journal else {
-                state.discardDirty()
-                return nil
-            }
-            let rows = state.takeDirtyRows()
-            return rows.isEmpty ? nil : journal.enqueue(series: rows)
+            return state.commitDirty(to: journal)
         }
     }
 }
@@ -370,11 +356,7 @@ extension GroupStore {
                 if let name, state.index[series.family].name != name { continue }
                 if tokens.allSatisfy({ Self.labelText(series.labelText, contains: $0) }) { doomed.append(Int32(slot)) }
             }
-            var keys: [String] = []
-            for slot in doomed { keys.append(state.removeAggregated(slot)) }
-            state.index.collect()
-            guard let journal, !keys.isEmpty else { return (doomed.count, nil) }
-            return (doomed.count, journal.enqueue(series: [], deleting: keys))
+            return (doomed.count, state.removeAggregated(doomed, journal: journal))
         }
     }
 

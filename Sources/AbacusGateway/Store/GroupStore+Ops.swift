@@ -99,10 +99,7 @@ extension GroupStore {
             var outcome = OpsOutcome()
             read { item in state.applyOp(item, policy: policy, limits: limits, nowMs: nowMs, outcome: &outcome) }
             state.index.collect()
-            if commit, let journal {
-                let rows = state.takeDirtyRows()
-                if !rows.isEmpty { outcome.ticket = journal.enqueue(series: rows) }
-            }
+            if commit { outcome.ticket = state.commitDirty(to: journal) }
             return outcome
         }
     }
@@ -111,14 +108,7 @@ extension GroupStore {
     /// transports' durability window). Returns the ticket, `nil` when nothing changed.
     @discardableResult
     public func flushAggregate() -> Journal.Ticket? {
-        guard let journal else {
-            state.withLock { $0.discardDirty() }
-            return nil
-        }
-        return state.withLock { state in
-            let rows = state.takeDirtyRows()
-            return rows.isEmpty ? nil : journal.enqueue(series: rows)
-        }
+        state.withLock { $0.commitDirty(to: journal) }
     }
 
     /// Deletes the aggregated series not updated for `ttlMs`; returns how many. O(aggregated
@@ -129,10 +119,7 @@ extension GroupStore {
             for (slot, series) in state.aggregate.slots.enumerated() {
                 if let series, series.updatedMs <= nowMs - ttlMs { doomed.append(Int32(slot)) }
             }
-            var keys: [String] = []
-            for slot in doomed { keys.append(state.removeAggregated(slot)) }
-            state.index.collect()
-            if let journal, !keys.isEmpty { _ = journal.enqueue(series: [], deleting: keys) }
+            _ = state.removeAggregated(doomed, journal: journal)
             return doomed.count
         }
     }
@@ -152,25 +139,14 @@ extension GroupStore {
             return "not one series"
         }
         let metric = family.metrics[0]
-        var update: AggregateUpdate
-        var bounds: [Double] = []
-        switch metric.value {
-        case .counter(let counter): update = .add(counter.value)
-        case .gauge(let value): update = .set(value)
-        case .histogram(let histogram):
-            let finite = histogram.buckets.filter { $0.upperBound.isFinite }
-            bounds = finite.map(\.upperBound)
-            update = .mergeHistogram(
-                bounds: bounds, cumulative: finite.map(\.cumulativeCount), count: histogram.count ?? 0,
-                sum: histogram.sum ?? 0)
-        case .summary(let summary): update = .mergeSummary(count: summary.count ?? 0, sum: summary.sum ?? 0)
-        default: return "type \(family.type) cannot be aggregated"
+        guard let update = AggregateUpdate(merging: metric.value) else {
+            return "type \(family.type) cannot be aggregated"
         }
         return state.withLock { state -> String? in
             do throws(PushRejection) {
                 let slot = try state.resolve(
                     name: family.name, help: family.help, labels: metric.labels, type: update.type,
-                    bounds: { bounds }, extra: [], limits: .unlimited, nowMs: row.updatedMs)
+                    bounds: { update.bounds }, extra: [], limits: .unlimited, nowMs: row.updatedMs)
                 state.aggregate.slots[Int(slot)]!.apply(update)
                 state.aggregate.slots[Int(slot)]!.updatedMs = row.updatedMs
                 state.index.collect()
@@ -259,6 +235,17 @@ extension GroupStore.State {
             outcome.reject(error.reason, error.message)
             return nil
         }
+    }
+
+    /// Hands the series changed since the last call to `journal` (in memory mode, forgets
+    /// them); the ticket, `nil` when nothing changed.
+    mutating func commitDirty(to journal: Journal?) -> Journal.Ticket? {
+        guard let journal else {
+            discardDirty()
+            return nil
+        }
+        let rows = takeDirtyRows()
+        return rows.isEmpty ? nil : journal.enqueue(series: rows)
     }
 
     /// The rows of the series changed since the last call; clears their dirty marks.

@@ -120,7 +120,7 @@ public struct PreparedPush: Sendable {
         for label in labels where !keyLabels.contains(where: { $0.name == label.name }) {
             result.append(label)
         }
-        for label in extraLabels where !result.contains(where: { $0.name == label.name }) { result.append(label) }
+        result = ExtraLabels.merge(extraLabels, result)
         if !result.contains(where: { $0.name == "instance" }) { result.append(Label("instance", "")) }
         result.sort()
         return result
