@@ -27,7 +27,7 @@ public enum RawSockets {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard connected == 0 else {
+        guard connected == 0 || finishInterruptedConnect(fd) else {
             let code = errno
             close(fd)
             throw PeerError("connect to \(path): \(String(cString: strerror(code)))")
@@ -45,12 +45,26 @@ public enum RawSockets {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else {
+        guard connected == 0 || finishInterruptedConnect(fd) else {
             let code = errno
             close(fd)
             throw PeerError("connect to TCP \(host):\(port): \(String(cString: strerror(code)))")
         }
         return fd
+    }
+
+    /// A `connect` interrupted by a signal (EINTR: the test process gets SIGCHLD when a
+    /// gateway child is stopped or continued) goes on in the background: wait for it and read
+    /// its outcome. `false` (errno set) when it failed or was not interrupted.
+    static func finishInterruptedConnect(_ fd: Int32) -> Bool {
+        guard errno == EINTR else { return false }
+        var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        while poll(&entry, 1, 10_000) < 0 && errno == EINTR {}
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { return false }
+        errno = error
+        return error == 0 && entry.revents & Int16(POLLOUT) != 0
     }
 
     /// Writes every byte, looping over partial writes (no SIGPIPE).

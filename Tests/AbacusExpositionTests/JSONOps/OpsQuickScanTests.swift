@@ -323,12 +323,14 @@ struct OpsQuickScanTests {
     @Test(
         "forEachItem(inDatagram:) gives what messages(inDatagram:) gives, item for item",
         arguments: [1, 2, 3, 4] as [UInt64])
-    func datagramsAgree(seed: UInt64) {
+    func datagramsAgree(seed: UInt64) async {
         var corpus = QuickScanCorpus(rng: SplitMix64(seed: 0x9C1C_5CA7_0000 + seed))
         var quick = 0
         var total = 0
         var failures = 0
-        for _ in 0..<1500 {
+        for round in 0..<1500 {
+            // CPU-bound: let the other tests' tasks (gateways, timers) run now and then.
+            if round % 100 == 99 { await Task.yield() }
             let bytes = corpus.datagram()
             let (viaQuick, quickCount) = Self.quickOutcomes(bytes)
             let full = OpsFramer.messages(inDatagram: bytes).map(QuickOutcome.init)
@@ -355,9 +357,11 @@ struct OpsQuickScanTests {
     @Test(
         "every valid message of the common shape is quick and decodes to what was written",
         arguments: [5, 6] as [UInt64])
-    func validMessagesAreQuick(seed: UInt64) {
+    func validMessagesAreQuick(seed: UInt64) async {
         var corpus = QuickScanCorpus(rng: SplitMix64(seed: seed))
-        for _ in 0..<1000 {
+        for round in 0..<1000 {
+            // CPU-bound: let the other tests' tasks (gateways, timers) run now and then.
+            if round % 100 == 99 { await Task.yield() }
             var bytes: [UInt8] = []
             var expected: [OpsMessage] = []
             for index in 0..<corpus.int(1...3) {
@@ -388,10 +392,12 @@ struct OpsQuickScanTests {
     }
 
     @Test("a stream read in random pieces gives the same items as the datagram", arguments: [7, 8] as [UInt64])
-    func streamsAgree(seed: UInt64) {
+    func streamsAgree(seed: UInt64) async {
         var corpus = QuickScanCorpus(rng: SplitMix64(seed: seed))
         var failures = 0
-        for _ in 0..<600 {
+        for round in 0..<600 {
+            // CPU-bound: let the other tests' tasks (gateways, timers) run now and then.
+            if round % 100 == 99 { await Task.yield() }
             let bytes = corpus.datagram()
             let datagram = OpsFramer.messages(inDatagram: bytes).map(QuickOutcome.init)
             // The quick path of the stream framer, fed in random pieces.
