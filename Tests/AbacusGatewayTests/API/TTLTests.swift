@@ -122,7 +122,14 @@ struct TTLTests {
                 if Date().timeIntervalSince(start) < 1.8 { #expect(pushTime == 0, "\(path)") }
             }
             for group in [Self.a, Self.b, c] {
-                #expect(try await Self.waitGone(group, api) != nil, "\(group)")
+                let gone = try await Self.waitGone(group, api)
+                let left = api.server.core.store.snapshot().groups.first {
+                    String(decoding: $0.labelBytes, as: UTF8.self) == group
+                }
+                #expect(
+                    gone != nil,
+                    "\(group): deadline \(String(describing: left?.deadlineMs)), now \(Int64(Date().timeIntervalSince1970 * 1000)), push time \(left?.pushTime ?? -1), failure time \(left?.failureTime ?? -1)"
+                )
             }
         }
     }
