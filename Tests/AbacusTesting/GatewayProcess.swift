@@ -88,26 +88,42 @@ public final class GatewayProcess: @unchecked Sendable {
 
     /// SIGTERM and wait for the exit; returns the exit status (SIGKILL after `grace` seconds,
     /// then the status is that of the kill).
+    ///
+    /// The wait (seconds, for a graceful stop) runs on a thread of its own, never on the
+    /// cooperative pool: with two cores that pool has two threads, and two tests blocked in
+    /// waits like this one would stall every other test's timers and sockets.
     @discardableResult
-    public func stop(grace: TimeInterval = 20) -> Int32 {
+    public func stop(grace: TimeInterval = 20) async -> Int32 {
         guard let process else { return 0 }
-        ProcessRunner.stop(process, grace: grace)
-        process.waitUntilExit()
         self.process = nil
-        return process.terminationStatus
+        nonisolated(unsafe) let running = process
+        let status = try? await RawSockets.offThread {
+            ProcessRunner.stop(running, grace: grace)
+            running.waitUntilExit()
+            return running.terminationStatus
+        }
+        return status ?? -1
     }
 
     /// `kill -9`: no chance to commit or clean up.
-    public func kill9() {
+    public func kill9() async {
         guard let process else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
         self.process = nil
+        nonisolated(unsafe) let running = process
+        _ = try? await RawSockets.offThread {
+            kill(running.processIdentifier, SIGKILL)
+            running.waitUntilExit()
+        }
     }
 
-    /// Stops the gateway if running and removes the directory.
+    /// Kills the gateway if it still runs (SIGKILL: this is the clean-up after a test, which
+    /// stopped it itself unless it failed) and removes the directory.
     public func remove() {
-        if process != nil { stop(grace: 5) }
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        process = nil
         try? FileManager.default.removeItem(at: directory)
     }
 

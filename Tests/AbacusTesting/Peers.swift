@@ -237,8 +237,20 @@ public final class PeerServer: @unchecked Sendable {
         (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
     }
 
-    public func stop() {
-        ProcessRunner.stop(process)
+    /// SIGTERM, up to 5 s to exit, then SIGKILL; the wait runs on a thread of its own, never
+    /// on the cooperative pool (two blocked waits there would stall every other test).
+    public func stop() async {
+        nonisolated(unsafe) let process = process
+        _ = try? await RawSockets.offThread { ProcessRunner.stop(process) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// SIGKILL at once and remove the directory: the fallback when the start itself failed.
+    func kill() {
+        if process.isRunning {
+            _ = Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 }
@@ -253,7 +265,27 @@ public func withServer<T>(
     body: (PeerServer) async throws -> T
 ) async throws -> T {
     let server = PeerServer(port: try Peers.freePort(), directory: try Peers.temporaryDirectory(name))
-    defer { server.stop() }
+    do {
+        try await start(server, executable, name: name, arguments: arguments, files: files, readyPath: readyPath)
+    } catch {
+        server.kill()
+        throw error
+    }
+    let result: T
+    do {
+        result = try await body(server)
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
+    return result
+}
+
+private func start(
+    _ server: PeerServer, _ executable: URL, name: String, arguments: [String], files: [String: String],
+    readyPath: String
+) async throws {
     func expand(_ text: String) -> String {
         text.replacingOccurrences(of: "$PORT", with: "\(server.port)")
             .replacingOccurrences(of: "$DIR", with: server.directory.path)
@@ -285,7 +317,6 @@ public func withServer<T>(
         if Date() > deadline { throw PeerError("\(name) not ready within 60 s:\n\(server.log)") }
         try await Task.sleep(nanoseconds: 100_000_000)
     }
-    return try await body(server)
 }
 
 /// Minimal HTTP client over URLSession for talking to local peers.

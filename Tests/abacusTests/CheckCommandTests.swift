@@ -18,9 +18,9 @@ struct CheckCommandTests {
 
     /// Runs `abacus` with `arguments`, `stdin` as standard input (the test kit's runner: output
     /// through files, so no pipe can fill up).
-    func abacus(_ arguments: [String], stdin: [UInt8] = []) throws -> Output {
+    func abacus(_ arguments: [String], stdin: [UInt8] = []) async throws -> Output {
         let executable = try #require(Self.executable, "abacus executable not found beside the tests")
-        let result = try ProcessRunner.runSync(executable, arguments, stdin: stdin)
+        let result = try await ProcessRunner.run(executable, arguments, stdin: stdin)
         return Output(status: result.status, stdout: result.stdout, stderr: result.stderrText)
     }
 
@@ -62,17 +62,17 @@ struct CheckCommandTests {
         """#.utf8)
 
     @Test("a valid file: exit 0, nothing printed")
-    func validFile() throws {
+    func validFile() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try abacus(["check", try file(Self.valid, in: directory)])
+        let result = try await abacus(["check", try file(Self.valid, in: directory)])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.isEmpty)
     }
 
     @Test("an invalid file: exit 1, one `line N: message` per problem, with the right line numbers")
-    func invalidFile() throws {
+    func invalidFile() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let text = Array(
@@ -86,7 +86,7 @@ struct CheckCommandTests {
             other 1 2 3
 
             """.utf8)
-        let result = try abacus(["check", "--no-lint", try file(text, in: directory)])
+        let result = try await abacus(["check", "--no-lint", try file(text, in: directory)])
         #expect(result.status == 1)
         #expect(result.lines.count == 2, "\(result.lines)")
         #expect(result.lines.first?.hasPrefix("line 4: ") == true, "\(result.lines)")
@@ -95,37 +95,37 @@ struct CheckCommandTests {
     }
 
     @Test("lint findings are problems too: a family without HELP is reported on its line")
-    func lintFinding() throws {
+    func lintFinding() async throws {
         let text = Array("# HELP a_total A.\n# TYPE a_total counter\na_total 1\nb 2\n".utf8)
-        let result = try abacus(["check"], stdin: text)
+        let result = try await abacus(["check"], stdin: text)
         #expect(result.status == 1)
         #expect(result.lines.count == 1, "\(result.lines)")
         #expect(result.lines.first?.hasPrefix("line 4: ") == true, "\(result.lines)")
         #expect(result.lines.first?.lowercased().contains("help") == true, "\(result.lines)")
         // Without lint the same input is clean.
-        #expect(try abacus(["check", "--no-lint"], stdin: text).status == 0)
+        #expect(try await abacus(["check", "--no-lint"], stdin: text).status == 0)
     }
 
     @Test("standard input, as `-` or as no argument, reads like a file")
-    func standardInput() throws {
+    func standardInput() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let bad = Array("# HELP x X.\n# TYPE x gauge\nx 1\nx{a=\"1\"} oops\n".utf8)
-        let fromFile = try abacus(["check", try file(bad, in: directory)])
-        let fromDash = try abacus(["check", "-"], stdin: bad)
-        let fromNothing = try abacus(["check"], stdin: bad)
+        let fromFile = try await abacus(["check", try file(bad, in: directory)])
+        let fromDash = try await abacus(["check", "-"], stdin: bad)
+        let fromNothing = try await abacus(["check"], stdin: bad)
         #expect(fromFile.status == 1)
         #expect(fromFile.lines.count == 1 && fromFile.lines.first?.hasPrefix("line 4: ") == true, "\(fromFile.lines)")
         for other in [fromDash, fromNothing] {
             #expect(other.status == fromFile.status)
             #expect(other.stdout == fromFile.stdout)
         }
-        #expect(try abacus(["check", "-"], stdin: Self.valid).status == 0)
+        #expect(try await abacus(["check", "-"], stdin: Self.valid).status == 0)
     }
 
     @Test("a missing file is a usage error (exit 2), not a lint result")
-    func missingFile() throws {
-        let result = try abacus(["check", "/nonexistent/abacus-check-input"])
+    func missingFile() async throws {
+        let result = try await abacus(["check", "/nonexistent/abacus-check-input"])
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("/nonexistent/abacus-check-input"))
@@ -134,8 +134,8 @@ struct CheckCommandTests {
     @Test(
         "--convert to another format and back to text reproduces the text byte for byte",
         arguments: ["protobuf", "openmetrics"])
-    func conversionRoundTrip(through format: String) throws {
-        let converted = try abacus(["check", "--convert", format], stdin: Self.valid)
+    func conversionRoundTrip(through format: String) async throws {
+        let converted = try await abacus(["check", "--convert", format], stdin: Self.valid)
         #expect(converted.status == 0, "\(converted.stderr)")
         #expect(!converted.stdout.isEmpty)
         let expected = try TextParser.parse(Self.valid)
@@ -145,7 +145,7 @@ struct CheckCommandTests {
             #expect(try OpenMetricsParser.parse(converted.stdout) == expected)
             #expect(converted.stdout.suffix(6) == Array("# EOF\n".utf8))
         }
-        let back = try abacus(["check", "--convert", "text"], stdin: converted.stdout)
+        let back = try await abacus(["check", "--convert", "text"], stdin: converted.stdout)
         #expect(back.status == 0, "\(back.stderr)")
         #expect(
             back.stdout == Self.valid,
@@ -153,8 +153,8 @@ struct CheckCommandTests {
     }
 
     @Test("--convert json writes JSON that names every family")
-    func convertJSON() throws {
-        let converted = try abacus(["check", "--convert", "json"], stdin: Self.valid)
+    func convertJSON() async throws {
+        let converted = try await abacus(["check", "--convert", "json"], stdin: Self.valid)
         #expect(converted.status == 0, "\(converted.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(converted.stdout))
         let families = try #require(json as? [[String: Any]])
@@ -164,8 +164,8 @@ struct CheckCommandTests {
     }
 
     @Test("--convert of invalid input: exit 1, nothing on standard output, the problem on standard error")
-    func convertInvalid() throws {
-        let result = try abacus(["check", "--convert", "protobuf"], stdin: Array("ok 1\nbroken{ 2\n".utf8))
+    func convertInvalid() async throws {
+        let result = try await abacus(["check", "--convert", "protobuf"], stdin: Array("ok 1\nbroken{ 2\n".utf8))
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("line 2"))

@@ -40,7 +40,7 @@ extension DurabilityTests {
                     }
                 }
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                gateway.kill9()
+                await gateway.kill9()
                 stop.with { $0 = true }
                 var total = (acked: 0, sent: 0)
                 for await count in tasks {
@@ -71,7 +71,7 @@ extension DurabilityTests {
                 Issue.record("cycle \(cycle): \(problems.count) of \(groups) groups lost pushes (first 3):\n\(shown)")
             }
         }
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         if let integrity = try await SQLiteCheck.run(gateway.databasePath, "PRAGMA integrity_check") {
             #expect(integrity == "ok")
         }

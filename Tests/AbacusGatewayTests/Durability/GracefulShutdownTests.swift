@@ -67,7 +67,7 @@ extension DurabilityTests {
         }
         let exited = await Wait.exit(of: process, timeout: 30)
         #expect(exited, "the gateway did not exit within 30 s of SIGTERM")
-        let status = gateway.stop()
+        let status = await gateway.stop()
         #expect(status == 0, "exit status after SIGTERM")
 
         let all = results.value.sorted { $0.group < $1.group }
@@ -100,7 +100,7 @@ extension DurabilityTests {
                 #expect(lines == DrainBody.expectedLines(group: result.group, series: series))
             }
         }
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         print("sigtermDrainsPushesInFlight: \(seconds(since: clock))")
     }
 }

@@ -42,13 +42,13 @@ extension DurabilityTests {
         #expect(commits < Double(pushes), "concurrent pushes must share commits")
         #expect(Exposed.value(#"abacus_groups"#, in: text) == Double(pushes))
 
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         try await gateway.start()
         let after = try await Client.metrics(gateway)
         for n in 0..<pushes {
             #expect(after.contains("batched_value{instance=\"\(n)\",job=\"batched\",slot=\"a\"} \(n)\n"))
         }
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         print("concurrentPushesShareCommits: \(seconds(since: clock))")
     }
 }

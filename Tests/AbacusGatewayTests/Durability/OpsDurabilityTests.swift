@@ -48,7 +48,7 @@ extension DurabilityTests {
             }
             #expect(settled, "applied \(applied) + dropped \(dropped) != sent \(sent)")
             #expect(dropped > 0, "a 4 KiB buffer held all \(sent) datagrams")
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
         }
 
         /// 5000 `inc` over one Unix connection (ten label values), histograms (custom and
@@ -128,7 +128,7 @@ extension DurabilityTests {
             // Past the documented window: 500 ms commit interval, plus a margin.
             try await Task.sleep(nanoseconds: 1_500_000_000)
             let before = ProcOps.familyLines(prefix: "ops_kill_", in: try await Client.metrics(gateway))
-            gateway.kill9()
+            await gateway.kill9()
             #expect(ProcOps.isSocketFile(socket), "kill -9 leaves the socket file behind")
 
             try await gateway.start(arguments: arguments)
@@ -168,7 +168,7 @@ extension DurabilityTests {
             expected["ops_kill_tcp_total"] = 500.5
             try await ProcOps.waitForValues(expected, in: gateway, timeout: 30)
 
-            #expect(gateway.stop() == 0, "exit status after SIGTERM")
+            #expect(await gateway.stop() == 0, "exit status after SIGTERM")
             #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at exit")
             print("killNineAfterTheCommitWindowKeepsSocketOps: \(seconds(since: clock))")
         }
@@ -195,7 +195,7 @@ extension DurabilityTests {
                 let reply = try await Client.request("POST", gateway.baseURL + "/api/v1/ops", body: Array(body.utf8))
                 try #require(reply.status == 200, "POST /api/v1/ops: \(reply.status) \(reply.text)")
                 #expect(reply.text.hasPrefix(#"{"applied":303,"rejected":0"#), "\(reply.text)")
-                gateway.kill9()
+                await gateway.kill9()
 
                 try await gateway.start(arguments: arguments)
                 let text = try await Client.metrics(gateway)
@@ -211,7 +211,7 @@ extension DurabilityTests {
                 #expect(Exposed.value("ops_http_round", in: text) == Double(round))
                 #expect(Exposed.value("ops_http_sum", in: text) == 1.5 * Double(round))
             }
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             print("killNineRightAfterAnAcknowledgedHTTPPostKeepsIt: \(seconds(since: clock))")
         }
 
@@ -252,13 +252,13 @@ extension DurabilityTests {
             ]
             try await ProcOps.waitForValues(expected, in: gateway, timeout: 30)
             let before = ProcOps.familyLines(prefix: "ops_term_", in: try await Client.metrics(gateway))
-            #expect(gateway.stop() == 0, "exit status after SIGTERM")
+            #expect(await gateway.stop() == 0, "exit status after SIGTERM")
             #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at exit")
 
             try await gateway.start(arguments: arguments)
             let after = ProcOps.familyLines(prefix: "ops_term_", in: try await Client.metrics(gateway))
             #expect(after == before, "after SIGTERM and a restart:\n\(ProcOps.difference(before, after))")
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             print("sigtermCommitsAppliedOpsBeforeTheInterval: \(seconds(since: clock))")
         }
 
@@ -352,11 +352,11 @@ extension ProcOps {
                 kill(pid, SIGTERM)
             }
             #expect(await Wait.exit(of: process, timeout: 30), "round \(round): no exit within 30 s of SIGTERM")
-            #expect(gateway.stop() == 0, "round \(round): exit status after SIGTERM")
+            #expect(await gateway.stop() == 0, "round \(round): exit status after SIGTERM")
 
             try await gateway.start(arguments: arguments)
             let text = try await Client.metrics(gateway)
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             var kept = 0
             var short: [String] = []
             for connection in 0..<plan.connections {

@@ -57,14 +57,14 @@ extension DurabilityTests {
             let elapsed = ContinuousClock.now - sent
             #expect(exited, "the gateway did not exit within 15 s of the shutdown op (delay 5 s)")
             #expect(elapsed >= .milliseconds(4900), "exited \(elapsed) after the shutdown op: before the 5 s delay")
-            #expect(gateway.stop() == 0, "exit status after the shutdown op")
+            #expect(await gateway.stop() == 0, "exit status after the shutdown op")
             #expect(!FileManager.default.fileExists(atPath: socket), "\(socket) is removed at exit")
             #expect(!FileManager.default.fileExists(atPath: pooled), "\(pooled) is removed at exit")
             #expect(gateway.log.contains(#"msg="shutdown requested by an ops message" transport=unix"#))
 
             try await gateway.start()
             #expect(try await ProcOps.value("ops_last_total", in: gateway) == 1, "the op taken during the delay")
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
         }
 
         /// `{"op":"shutdown"}` in a UDP datagram from 127.0.0.1 with `--ops.enable-shutdown
@@ -97,7 +97,7 @@ extension DurabilityTests {
             let elapsed = ContinuousClock.now - sent
             #expect(exited, "the gateway did not exit within 15 s of the shutdown datagram (delay 1 s)")
             #expect(elapsed >= .milliseconds(900), "exited \(elapsed) after the shutdown op: before the 1 s delay")
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at exit")
             #expect(gateway.log.contains(#"msg="shutdown requested by an ops message" transport=udp"#))
         }
@@ -137,7 +137,7 @@ extension DurabilityTests {
             try await ProcOps.sendUnix(socket, #"{"name":"ops_alive_total","op":"inc","value":1}"#)
             try await ProcOps.waitForValues(["ops_alive_total": 1], in: gateway, timeout: 20)
             #expect(!gateway.log.contains("shutdown requested"))
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
         }
 
         /// With `--ops.enable-shutdown`, a shutdown datagram from an address that is not
@@ -170,7 +170,7 @@ extension DurabilityTests {
 
             try await ProcOps.sendUDP(port: port, [#"{"op":"shutdown"}"#])
             #expect(await Wait.exit(of: process, timeout: 15), "a shutdown datagram from 127.0.0.1 did not stop it")
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
         }
 
         /// SIGTERM with `--shutdown-delay=5s`: `/-/ready` 503 within 500 ms, `/metrics` still
@@ -202,7 +202,7 @@ extension DurabilityTests {
             let elapsed = ContinuousClock.now - sent
             #expect(exited, "the gateway did not exit within 15 s of SIGTERM (delay 5 s)")
             #expect(elapsed >= .milliseconds(4900), "exited \(elapsed) after SIGTERM: before the 5 s delay")
-            #expect(gateway.stop() == 0, "exit status after SIGTERM")
+            #expect(await gateway.stop() == 0, "exit status after SIGTERM")
             #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at exit")
         }
     }

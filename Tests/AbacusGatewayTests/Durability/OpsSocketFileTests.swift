@@ -36,7 +36,7 @@ extension DurabilityTests {
             }
             try await ProcOps.waitForValues(
                 [#"ops_stale_total{n="0"}"#: 1, #"ops_stale_total{n="1"}"#: 1], in: gateway, timeout: 20)
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             for path in [socket, pooled] {
                 #expect(!FileManager.default.fileExists(atPath: path), "\(path) is removed at exit")
             }
@@ -109,7 +109,7 @@ extension DurabilityTests {
             #expect(ProcOps.isSocketFile(socket), "the first gateway's socket file was removed")
             try await ProcOps.sendUnix(socket, #"{"name":"ops_first_total","op":"inc","value":1}"#)
             try await ProcOps.waitForValues(["ops_first_total": 2], in: gateway, timeout: 20)
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             #expect(!FileManager.default.fileExists(atPath: socket))
         }
 
@@ -163,7 +163,7 @@ extension DurabilityTests {
             var expected: [String: Double] = [#"abacus_ingest_messages_total{op="inc",transport="unix"}"#: 4]
             for index in paths.indices { expected[#"ops_pool_total{socket="\#(index)"}"#] = 1 }
             try await ProcOps.waitForValues(expected, in: gateway, timeout: 20)
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             for path in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(path) is removed at exit") }
 
             try await gateway.start(arguments: [
@@ -174,7 +174,7 @@ extension DurabilityTests {
                 #expect(ProcOps.accepts(path))
             }
             #expect(!FileManager.default.fileExists(atPath: paths[2]), "a pool of 1 has one further socket")
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
 
             for mode in ["0999", "rw-rw----", "01777"] {
                 let run = try await ProcOps.runRefused(
@@ -236,13 +236,13 @@ extension DurabilityTests {
             #expect(totals.count == 1, "\(totals)")
             #expect(!text.contains(#"app="fromfile""#), "the flag wins over the file")
 
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
             try await gateway.start(arguments: arguments)
             try await ProcOps.sendUnix(socket, #"{"name":"ops_xl_total","op":"inc","value":1}"#)
             try await ProcOps.waitForValues(["ops_xl_total{\(extra)}": 2], in: gateway, timeout: 20)
             let again = try await Client.metrics(gateway).split(separator: "\n").filter { $0.hasPrefix("ops_xl_total") }
             #expect(again == ["ops_xl_total{\(extra)} 2"], "after the restart: \(again)")
-            #expect(gateway.stop() == 0)
+            #expect(await gateway.stop() == 0)
         }
 
         /// An invalid extra label in the flag or in the file makes the gateway refuse to start:

@@ -115,7 +115,7 @@ extension DurabilityTests {
         #expect(ownBefore > 0, "the helper must drop the gateway's own families")
 
         let stopped = ContinuousClock.now
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         try await gateway.start()
         print("restart: stop and start took \(seconds(since: stopped))")
 
@@ -125,7 +125,7 @@ extension DurabilityTests {
         #expect(Exposed.droppingOwnFamilies(after) == Exposed.droppingOwnFamilies(before))
         #expect(Exposed.droppingOwnFamilies(afterOM) == Exposed.droppingOwnFamilies(beforeOM))
         #expect(afterAPI == beforeAPI)
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         print("restartKeepsEverythingByteForByte: \(seconds(since: clock))")
     }
 
@@ -138,14 +138,14 @@ extension DurabilityTests {
         try await gateway.start(arguments: ["--storage.path=:memory:"])
         try await expectStatus(200, Client.push(gateway, "job/memory/instance/a", "memory_value 1\n"))
         #expect(try await Client.metrics(gateway).contains(#"memory_value{instance="a",job="memory"} 1"#))
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
 
         try await gateway.start(arguments: ["--storage.path=:memory:"])
         let after = try await Client.metrics(gateway)
         #expect(!after.contains("memory_value"))
         #expect(!after.contains("push_time_seconds"))
         #expect(try await Client.get(gateway, "/api/v1/metrics").text == #"{"status":"success","data":[]}"# + "\n")
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
 
         let files = try FileManager.default.contentsOfDirectory(atPath: gateway.directory.path)
         #expect(files == ["gateway.log"], "only the log is in the data directory")

@@ -19,7 +19,7 @@ extension DurabilityTests {
         let answeredMs = nowMs()
         try await expectStatus(200, Client.push(gateway, "job/ttl/instance/forever", "ttl_value 2\n"))
         let restart = ContinuousClock.now
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         try await gateway.start()
         let restartTook = ContinuousClock.now - restart
         print("ttl: stop and start took \(seconds(since: restart))")
@@ -51,14 +51,14 @@ extension DurabilityTests {
         // 2. Deadline 1 s after the push; the gateway is down when it passes.
         try await expectStatus(200, Client.push(gateway, "job/ttl/instance/down", "ttl_value 3\n", query: "?ttl=1s"))
         let pushedMs = nowMs()
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         let wait = max(0, pushedMs + 1300 - nowMs())
         try await Task.sleep(nanoseconds: UInt64(wait) * 1_000_000)
         try await gateway.start()
         let text = try await Client.metrics(gateway)
         #expect(!text.contains(#"instance="down""#), "a group past its deadline must not be restored")
         #expect(text.contains(#"ttl_value{instance="forever",job="ttl"} 2"#))
-        #expect(gateway.stop() == 0)
+        #expect(await gateway.stop() == 0)
         if let rows = try await SQLiteCheck.run(gateway.databasePath, "SELECT path FROM groups ORDER BY path") {
             #expect(rows == "job/ttl/instance/forever", "only the group without TTL is left in the database")
         }
