@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .library(name: "AbacusExposition", targets: ["AbacusExposition"]),
         .library(name: "Abacus", targets: ["Abacus"]),
+        .library(name: "AbacusMetrics", targets: ["AbacusMetrics"]),
+        .library(name: "AbacusHummingbird", targets: ["AbacusHummingbird"]),
+        .library(name: "AbacusPush", targets: ["AbacusPush"]),
         .library(name: "AbacusGateway", targets: ["AbacusGateway"]),
         .executable(name: "abacus", targets: ["abacus"]),
     ],
@@ -25,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // recvmmsg for the UDP ops listener (not visible to Swift without _GNU_SOURCE).
@@ -36,10 +41,47 @@ let package = Package(
             exclude: ["Protobuf/metrics.proto"],
             swiftSettings: strict
         ),
-        // The client library: instruments, registry, collectors (process metrics so far).
+        // The client library: instruments, labelled families, the registry and its exposition,
+        // collectors (process metrics).
         .target(
             name: "Abacus",
             dependencies: ["AbacusExposition"],
+            swiftSettings: strict
+        ),
+        // An apple/swift-metrics backend over an Abacus registry.
+        .target(
+            name: "AbacusMetrics",
+            dependencies: [
+                "Abacus", "AbacusExposition",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // Pull: a /metrics route and a request middleware for Hummingbird, and a standalone
+        // endpoint for programs without a web server.
+        .target(
+            name: "AbacusHummingbird",
+            dependencies: [
+                "Abacus", "AbacusExposition",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Push: Pushgateway push/add/delete, interval push as a Service, JSON-lines ops sender.
+        .target(
+            name: "AbacusPush",
+            dependencies: [
+                "Abacus", "AbacusExposition",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
             swiftSettings: strict
         ),
         // The gateway as a library: store, durable journal, HTTP API, scrape rendering.
@@ -72,6 +114,36 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Examples, built with everything else (and run by tests).
+        .executableTarget(
+            name: "HummingbirdServiceExample",
+            dependencies: [
+                "Abacus", "AbacusHummingbird", "AbacusMetrics",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/HummingbirdService",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "BackupJobExample",
+            dependencies: [
+                "Abacus", "AbacusPush",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/BackupJob",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "LoadWorkerExample",
+            dependencies: [
+                "Abacus", "AbacusPush",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/LoadWorker",
+            swiftSettings: strict
+        ),
         // Test kit shared by the test targets: real peers (promtool, Prometheus, Pushgateway,
         // Python's client), an HTTP helper, child processes, a gateway started for a test.
         .target(
@@ -95,6 +167,28 @@ let package = Package(
         .testTarget(
             name: "AbacusGatewayTests",
             dependencies: ["AbacusGateway", "AbacusExposition", "AbacusTesting"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AbacusMetricsTests",
+            dependencies: [
+                "AbacusMetrics", "Abacus", "AbacusExposition", "AbacusTesting",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AbacusHummingbirdTests",
+            dependencies: [
+                "AbacusHummingbird", "Abacus", "AbacusExposition", "AbacusTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AbacusPushTests",
+            dependencies: ["AbacusPush", "Abacus", "AbacusExposition", "AbacusTesting", "AbacusGateway"],
             swiftSettings: strict
         ),
         .testTarget(

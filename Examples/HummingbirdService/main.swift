@@ -1,0 +1,2 @@
+// Under construction.
+print("HummingbirdService")

@@ -1,0 +1,185 @@
+import AbacusExposition
+import Synchronization
+
+/// A histogram: observations counted in buckets by value, with their sum, such as request
+/// durations or response sizes.
+///
+/// An observation finds its bucket (a linear scan up to 16 bounds, a binary search beyond),
+/// adds one to that bucket's atomic count and adds the value to the atomic sum: no lock, no
+/// allocation. `_count` is computed at scrape from the bucket counts, so it always equals the
+/// `+Inf` bucket. A NaN observation is ignored (it would turn the sum into NaN for good).
+public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
+    // @unchecked: `counts` is written only through its atomics and freed in deinit.
+    let layout: HistogramLayout
+    private let counts: UnsafeMutablePointer<Atomic<UInt64>>
+    private let total = AtomicDouble()
+    private let lastExemplars = Mutex<[Exemplar?]>([])
+    let series: SeriesLabels
+    /// When the series was created, seconds since the Unix epoch (OpenMetrics `_created`).
+    let created: Double
+
+    init(series: SeriesLabels, layout: HistogramLayout) {
+        self.series = series
+        self.layout = layout
+        self.created = Clock.unixNow()
+        counts = .allocate(capacity: layout.bounds.count)
+        for index in 0..<layout.bounds.count { (counts + index).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        counts.deinitialize(count: layout.bounds.count)
+        counts.deallocate()
+    }
+
+    /// Records one observation.
+    @inline(__always)
+    public func observe(_ value: Double) {
+        guard !value.isNaN else { return }
+        counts[layout.index(of: value)].wrappingAdd(1, ordering: .relaxed)
+        total.add(value)
+    }
+
+    /// Records one observation of an integer value.
+    @inline(__always)
+    public func observe(_ value: Int) { observe(Double(value)) }
+
+    /// Records one observation and keeps `exemplar` (for instance a trace ID) as the exemplar
+    /// of the bucket it falls in, exposed in OpenMetrics. Labels longer than 128 characters
+    /// together are dropped (the observation counts). Takes a lock.
+    public func observe(_ value: Double, exemplar labels: [String: String]) {
+        guard !value.isNaN else { return }
+        observe(value)
+        guard let exemplar = Exemplars.make(labels, value: value) else { return }
+        let index = layout.index(of: value)
+        let count = layout.bounds.count
+        lastExemplars.withLock { slots in
+            if slots.isEmpty { slots = Array(repeating: nil, count: count) }
+            slots[index] = exemplar
+        }
+    }
+
+    /// Observes how long `body` takes, in seconds (monotonic clock), also when it throws.
+    public func time<T>(_ body: () async throws -> T) async rethrows -> T {
+        let start = Clock.monotonicNanoseconds()
+        defer { observe(Double(Clock.monotonicNanoseconds() &- start) / 1e9) }
+        return try await body()
+    }
+
+    /// Observes the seconds elapsed since `start`, a reading of `ContinuousClock`.
+    public func observeDuration(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        observe(Double(seconds) + Double(attoseconds) / 1e18)
+    }
+
+    /// The number of observations so far.
+    public var count: UInt64 {
+        var sum: UInt64 = 0
+        for index in 0..<layout.bounds.count { sum &+= counts[index].load(ordering: .relaxed) }
+        return sum
+    }
+
+    /// The sum of the observations so far.
+    public var sum: Double { total.load() }
+
+    /// Cumulative bucket counts (one per bound, `+Inf` last), their total and the sum.
+    func read() -> (cumulative: [UInt64], sum: Double) {
+        var cumulative: [UInt64] = []
+        cumulative.reserveCapacity(layout.bounds.count)
+        var running: UInt64 = 0
+        for index in 0..<layout.bounds.count {
+            running &+= counts[index].load(ordering: .relaxed)
+            cumulative.append(running)
+        }
+        return (cumulative, total.load())
+    }
+
+    /// The exemplars of the buckets, by bucket index; empty when none was given.
+    var exemplars: [Exemplar?] { lastExemplars.withLock { $0 } }
+}
+
+/// A histogram family's bounds, shared by its series, with each `le` value formatted once.
+final class HistogramLayout: @unchecked Sendable {
+    // @unchecked: immutable after init; `storage` is freed in deinit.
+    /// The upper bounds, `+Inf` last.
+    let bounds: [Double]
+    /// `le="0.5"` for each bound, ready for the text format.
+    let leText: [[UInt8]]
+    private let storage: UnsafeMutableBufferPointer<Double>
+
+    init(bounds: [Double]) {
+        self.bounds = bounds
+        leText = bounds.map { bound in
+            var text = Array(#"le=""#.utf8)
+            NumberFormatting.append(bound, to: &text)
+            text.append(UInt8(ascii: "\""))
+            return text
+        }
+        storage = .allocate(capacity: bounds.count)
+        _ = storage.initialize(from: bounds)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The index of the first bound ≥ `value` (the last one, `+Inf`, catches everything).
+    @inline(__always)
+    func index(of value: Double) -> Int {
+        let last = storage.count - 1
+        if last <= 16 {
+            var i = 0
+            while i < last, value > storage[i] { i += 1 }
+            return i
+        }
+        var low = 0
+        var high = last
+        while low < high {
+            let mid = (low + high) >> 1
+            if value > storage[mid] { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// The series of a histogram with label names, one per label set (see ``CounterFamily`` for
+/// how lookups work and cost). Every series has the family's buckets.
+public final class HistogramFamily: Sendable {
+    let core: FamilyCore<AbacusHistogram>
+    let layout: HistogramLayout
+
+    init(core: FamilyCore<AbacusHistogram>, layout: HistogramLayout) {
+        self.core = core
+        self.layout = layout
+    }
+
+    /// The label names, in the order ``labels(_:)-(String...)`` takes values.
+    public var labelNames: [String] { core.labelNames }
+
+    /// The series for one label value.
+    public func labels(_ value: String) throws(LabelError) -> AbacusHistogram { try core.child(value) }
+
+    /// The series for two label values.
+    public func labels(_ first: String, _ second: String) throws(LabelError) -> AbacusHistogram {
+        try core.child(first, second)
+    }
+
+    /// The series for three label values.
+    public func labels(_ first: String, _ second: String, _ third: String) throws(LabelError) -> AbacusHistogram {
+        try core.child(first, second, third)
+    }
+
+    /// The series for these values, given in the order of ``labelNames``.
+    public func labels(_ values: String...) throws(LabelError) -> AbacusHistogram { try core.withValues(values) }
+
+    /// The series for these values, given in the order of ``labelNames``.
+    public func labels(_ values: [String]) throws(LabelError) -> AbacusHistogram { try core.withValues(values) }
+
+    /// The series for these label names and values; every label name must be given.
+    public func labels(_ labels: [String: String]) throws(LabelError) -> AbacusHistogram { try core.child(labels) }
+
+    /// Removes the series with these values from the exposition; `false` when there is none.
+    @discardableResult
+    public func remove(_ values: String...) -> Bool { core.remove(values) }
+
+    /// Removes every series.
+    public func removeAll() { core.removeAll() }
+}

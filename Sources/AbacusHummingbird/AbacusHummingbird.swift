@@ -1,0 +1,1 @@
+// AbacusHummingbird: under construction.

@@ -1,0 +1,1 @@
+// AbacusMetrics: under construction.

@@ -1,0 +1,1 @@
+// AbacusPush: under construction.
