@@ -162,6 +162,7 @@ let package = Package(
         .testTarget(
             name: "AbacusTests",
             dependencies: ["Abacus", "AbacusExposition", "AbacusTesting"],
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
         .testTarget(

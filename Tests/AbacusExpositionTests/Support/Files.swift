@@ -1,3 +1,4 @@
+import AbacusTesting
 import Foundation
 
 /// Paths of files kept beside the tests (golden files, fixtures), found from this source file
@@ -18,13 +19,6 @@ enum TestFiles {
     /// Compares `actual` with the golden file; rewrites the file instead when
     /// `ABACUS_UPDATE_GOLDEN=1` is set. Returns the golden bytes.
     static func golden(_ relative: String, _ actual: [UInt8]) throws -> [UInt8] {
-        let url = url("Golden/" + relative)
-        if ProcessInfo.processInfo.environment["ABACUS_UPDATE_GOLDEN"] == "1" {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(actual).write(to: url)
-            return actual
-        }
-        return Array(try Data(contentsOf: url))
+        try GoldenFiles.expected(at: url("Golden/" + relative), actual: actual)
     }
 }
