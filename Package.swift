@@ -77,6 +77,7 @@ let package = Package(
                 "Abacus", "AbacusExposition",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,6 +121,7 @@ let package = Package(
             dependencies: [
                 "Abacus", "AbacusHummingbird", "AbacusMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/HummingbirdService",
@@ -128,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "BackupJobExample",
             dependencies: [
-                "Abacus", "AbacusPush",
+                "Abacus", "AbacusExposition", "AbacusPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/BackupJob",
@@ -137,7 +139,8 @@ let package = Package(
         .executableTarget(
             name: "LoadWorkerExample",
             dependencies: [
-                "Abacus", "AbacusPush",
+                "Abacus", "AbacusExposition", "AbacusPush",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -182,6 +185,8 @@ let package = Package(
             name: "AbacusHummingbirdTests",
             dependencies: [
                 "AbacusHummingbird", "Abacus", "AbacusExposition", "AbacusTesting",
+                // Run as a process by the Prometheus scrape test: built with the tests.
+                "HummingbirdServiceExample",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -189,7 +194,14 @@ let package = Package(
         ),
         .testTarget(
             name: "AbacusPushTests",
-            dependencies: ["AbacusPush", "Abacus", "AbacusExposition", "AbacusTesting", "AbacusGateway"],
+            dependencies: [
+                "AbacusPush", "Abacus", "AbacusExposition", "AbacusTesting", "AbacusGateway",
+                // Run as processes by ExampleTests: built with the tests.
+                "BackupJobExample", "LoadWorkerExample",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -2,7 +2,7 @@
 # The project's test command: everything CI checks, in order.
 #
 #   1. test dependencies (scripts/install-test-deps.sh: promtool, prometheus, pushgateway, ...)
-#   2. swift format lint --strict over Sources and Tests (config: .swift-format)
+#   2. swift format lint --strict over Sources, Tests, Examples and Benchmarks (config: .swift-format)
 #   3. swift test (unit, golden, property and real-peer interop tests)
 #   4. a short smoke run of every fuzz target (scripts/fuzz.sh all 20)
 #
@@ -36,10 +36,10 @@ run_stage "dependencies" scripts/install-test-deps.sh
 
 section "2/4 swift format lint --strict"
 lint() {
-    if swift format lint --strict --recursive Sources Tests; then
+    if swift format lint --strict --recursive Sources Tests Examples Benchmarks/Benchmarks; then
         return 0
     fi
-    echo "swift format found problems; 'swift format format -i -r Sources Tests' fixes the layout ones" >&2
+    echo "swift format found problems; 'swift format format -i -r Sources Tests Examples Benchmarks/Benchmarks' fixes the layout ones" >&2
     return 1
 }
 run_stage "lint" lint

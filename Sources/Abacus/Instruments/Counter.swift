@@ -56,6 +56,13 @@ public final class AbacusCounter: Sendable, FamilyMember {
         lastExemplar.withLock { $0 = exemplar }
     }
 
+    /// Sets the total back to zero, for APIs that demand it (swift-metrics' `reset()`).
+    /// Prometheus reads a decrease as a counter reset, as after a restart.
+    public func reset() {
+        whole.store(0, ordering: .relaxed)
+        fraction.store(0)
+    }
+
     /// The current total.
     public var value: Double { Double(whole.load(ordering: .relaxed)) + fraction.load() }
 
@@ -74,7 +81,7 @@ public final class CounterFamily: Sendable {
 
     init(core: FamilyCore<AbacusCounter>) { self.core = core }
 
-    /// The label names, in the order ``labels(_:)-(String...)`` takes values.
+    /// The label names, in the order ``labels(_:)-([String])`` takes values.
     public var labelNames: [String] { core.labelNames }
 
     /// The series for one label value.
@@ -91,9 +98,6 @@ public final class CounterFamily: Sendable {
     }
 
     /// The series for these values, given in the order of ``labelNames``.
-    public func labels(_ values: String...) throws(LabelError) -> AbacusCounter { try core.withValues(values) }
-
-    /// The series for these values, given in the order of ``labelNames``.
     public func labels(_ values: [String]) throws(LabelError) -> AbacusCounter { try core.withValues(values) }
 
     /// The series for these label names and values; every label name must be given.
@@ -103,6 +107,11 @@ public final class CounterFamily: Sendable {
     /// A counter still held keeps counting, unseen.
     @discardableResult
     public func remove(_ values: String...) -> Bool { core.remove(values) }
+
+    /// Removes the series with these values (in the order of ``labelNames``); `false` when
+    /// there is none.
+    @discardableResult
+    public func remove(_ values: [String]) -> Bool { core.remove(values) }
 
     /// Removes every series.
     public func removeAll() { core.removeAll() }

@@ -53,7 +53,7 @@ public final class GaugeFamily: Sendable {
 
     init(core: FamilyCore<AbacusGauge>) { self.core = core }
 
-    /// The label names, in the order ``labels(_:)-(String...)`` takes values.
+    /// The label names, in the order ``labels(_:)-([String])`` takes values.
     public var labelNames: [String] { core.labelNames }
 
     /// The series for one label value.
@@ -70,9 +70,6 @@ public final class GaugeFamily: Sendable {
     }
 
     /// The series for these values, given in the order of ``labelNames``.
-    public func labels(_ values: String...) throws(LabelError) -> AbacusGauge { try core.withValues(values) }
-
-    /// The series for these values, given in the order of ``labelNames``.
     public func labels(_ values: [String]) throws(LabelError) -> AbacusGauge { try core.withValues(values) }
 
     /// The series for these label names and values; every label name must be given.
@@ -81,6 +78,11 @@ public final class GaugeFamily: Sendable {
     /// Removes the series with these values from the exposition; `false` when there is none.
     @discardableResult
     public func remove(_ values: String...) -> Bool { core.remove(values) }
+
+    /// Removes the series with these values (in the order of ``labelNames``); `false` when
+    /// there is none.
+    @discardableResult
+    public func remove(_ values: [String]) -> Bool { core.remove(values) }
 
     /// Removes every series.
     public func removeAll() { core.removeAll() }

@@ -151,7 +151,7 @@ public final class HistogramFamily: Sendable {
         self.layout = layout
     }
 
-    /// The label names, in the order ``labels(_:)-(String...)`` takes values.
+    /// The label names, in the order ``labels(_:)-([String])`` takes values.
     public var labelNames: [String] { core.labelNames }
 
     /// The series for one label value.
@@ -168,9 +168,6 @@ public final class HistogramFamily: Sendable {
     }
 
     /// The series for these values, given in the order of ``labelNames``.
-    public func labels(_ values: String...) throws(LabelError) -> AbacusHistogram { try core.withValues(values) }
-
-    /// The series for these values, given in the order of ``labelNames``.
     public func labels(_ values: [String]) throws(LabelError) -> AbacusHistogram { try core.withValues(values) }
 
     /// The series for these label names and values; every label name must be given.
@@ -179,6 +176,11 @@ public final class HistogramFamily: Sendable {
     /// Removes the series with these values from the exposition; `false` when there is none.
     @discardableResult
     public func remove(_ values: String...) -> Bool { core.remove(values) }
+
+    /// Removes the series with these values (in the order of ``labelNames``); `false` when
+    /// there is none.
+    @discardableResult
+    public func remove(_ values: [String]) -> Bool { core.remove(values) }
 
     /// Removes every series.
     public func removeAll() { core.removeAll() }

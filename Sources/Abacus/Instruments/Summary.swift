@@ -163,7 +163,7 @@ public final class SummaryFamily: Sendable {
 
     init(core: FamilyCore<AbacusSummary>) { self.core = core }
 
-    /// The label names, in the order ``labels(_:)-(String...)`` takes values.
+    /// The label names, in the order ``labels(_:)-([String])`` takes values.
     public var labelNames: [String] { core.labelNames }
 
     /// The series for one label value.
@@ -180,9 +180,6 @@ public final class SummaryFamily: Sendable {
     }
 
     /// The series for these values, given in the order of ``labelNames``.
-    public func labels(_ values: String...) throws(LabelError) -> AbacusSummary { try core.withValues(values) }
-
-    /// The series for these values, given in the order of ``labelNames``.
     public func labels(_ values: [String]) throws(LabelError) -> AbacusSummary { try core.withValues(values) }
 
     /// The series for these label names and values; every label name must be given.
@@ -191,6 +188,11 @@ public final class SummaryFamily: Sendable {
     /// Removes the series with these values from the exposition; `false` when there is none.
     @discardableResult
     public func remove(_ values: String...) -> Bool { core.remove(values) }
+
+    /// Removes the series with these values (in the order of ``labelNames``); `false` when
+    /// there is none.
+    @discardableResult
+    public func remove(_ values: [String]) -> Bool { core.remove(values) }
 
     /// Removes every series.
     public func removeAll() { core.removeAll() }

@@ -29,6 +29,8 @@ public final class Registry: Sendable {
     public static let shared = Registry()
 
     private let state = Mutex(RegistryState())
+    /// The size of the last text exposition, reserved up front for the next one.
+    private let lastTextSize = Atomic<Int>(4096)
 
     /// Creates a registry; `processMetrics` registers ``ProcessMetrics`` (`process_*`).
     public init(processMetrics: Bool = true) {
@@ -227,13 +229,14 @@ public final class Registry: Sendable {
         guard format == .text else { return Exposition.encode(collect(extraLabels: extraLabels), format: format) }
         let (registered, collected) = snapshot()
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(4096)
+        buffer.reserveCapacity(lastTextSize.load(ordering: .relaxed) + 1024)
         Self.merge(registered, collected) { item in
             switch item {
             case .registered(let family): Render.text(family, extraLabels: extraLabels, to: &buffer)
             case .collected(let family): TextEncoder.append(Render.withExtraLabels(family, extraLabels), to: &buffer)
             }
         }
+        lastTextSize.store(buffer.count, ordering: .relaxed)
         return buffer
     }
 

@@ -65,14 +65,13 @@ enum Render {
         }
         if !extra.isEmpty || !series.isEmpty || bound != nil {
             buffer.append(UInt8(ascii: "{"))
-            var first = true
-            for part in [extra, series] where !part.isEmpty {
-                if !first { buffer.append(UInt8(ascii: ",")) }
-                buffer.append(contentsOf: part)
-                first = false
+            buffer.append(contentsOf: extra)
+            if !series.isEmpty {
+                if !extra.isEmpty { buffer.append(UInt8(ascii: ",")) }
+                buffer.append(contentsOf: series)
             }
             if let bound {
-                if !first { buffer.append(UInt8(ascii: ",")) }
+                if !extra.isEmpty || !series.isEmpty { buffer.append(UInt8(ascii: ",")) }
                 buffer.append(contentsOf: bound)
             }
             buffer.append(UInt8(ascii: "}"))

@@ -152,7 +152,7 @@ struct RegistrationTests {
             try family.labels("x", "y", "z")
         }
         #expect(throws: LabelError.wrongValueCount(family: "c_total", expected: 2, got: 4)) {
-            try family.labels("1", "2", "3", "4")
+            try family.labels(["1", "2", "3", "4"])
         }
         #expect(throws: LabelError.missingLabel(family: "c_total", label: "b")) { try family.labels(["a": "1"]) }
         #expect(throws: LabelError.unknownLabel(family: "c_total", label: "z")) {
