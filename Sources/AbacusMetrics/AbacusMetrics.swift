@@ -1,1 +1,0 @@
-// AbacusMetrics: under construction.
