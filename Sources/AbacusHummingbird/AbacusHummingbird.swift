@@ -1,1 +1,0 @@
-// AbacusHummingbird: under construction.

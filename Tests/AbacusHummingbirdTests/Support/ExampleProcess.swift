@@ -1,0 +1,93 @@
+import AbacusTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The `HummingbirdServiceExample` executable, run as a user runs it: a child process on
+/// 127.0.0.1 and a port it picks (`--port 0`), read from its `listening on` line. Stopped by
+/// PID with the async helpers, never blocking the cooperative pool.
+final class ExampleProcess: @unchecked Sendable {
+    static let name = "HummingbirdServiceExample"
+
+    /// Beside the test bundle (`swift build --build-tests` builds every product), or in the
+    /// package's default `.build/debug`.
+    static let executable: URL? = {
+        var candidates: [URL] = []
+        if let bundle = Bundle.main.executableURL {
+            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent(name))
+        }
+        for bundle in Bundle.allBundles {
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent(name))
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/\(name)"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    let directory: URL
+    let process = Process()
+    private(set) var port = 0
+    var logURL: URL { directory.appendingPathComponent("example.log") }
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    private init(directory: URL) { self.directory = directory }
+
+    /// Starts the example, runs `body` with it, and stops it (SIGTERM) however `body` ends.
+    static func with<T>(body: (ExampleProcess) async throws -> T) async throws -> T {
+        guard let executable else { throw PeerError("\(name) was not built (swift build --build-tests builds it)") }
+        let example = ExampleProcess(directory: try Peers.temporaryDirectory("hummingbird-example"))
+        defer { try? FileManager.default.removeItem(at: example.directory) }
+        do {
+            try await example.start(executable)
+            let result = try await body(example)
+            let status = await example.stop()
+            #expect(status == 0, "the example exited with \(status) after SIGTERM:\n\(example.log)")
+            return result
+        } catch {
+            _ = await example.stop()
+            throw error
+        }
+    }
+
+    private func start(_ executable: URL) async throws {
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        defer { try? log.close() }
+        process.executableURL = executable
+        process.arguments = ["--host", "127.0.0.1", "--port", "0"]
+        process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while port == 0 {
+            if !process.isRunning {
+                throw PeerError("\(Self.name) exited (status \(process.terminationStatus)):\n\(self.log)")
+            }
+            if let range = self.log.range(of: "listening on 127.0.0.1:") {
+                port = Int(self.log[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            }
+            if Date() > deadline { throw PeerError("\(Self.name) did not listen within 60 s:\n\(self.log)") }
+            if port == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+    }
+
+    /// SIGTERM, then the exit status (SIGKILL after 10 s); the wait runs on its own thread.
+    func stop() async -> Int32 {
+        let running = process
+        guard running.isRunning || running.processIdentifier != 0 else { return -1 }
+        let status = try? await RawSockets.offThread {
+            ProcessRunner.stop(running, grace: 10)
+            running.waitUntilExit()
+            return running.terminationStatus
+        }
+        return status ?? -1
+    }
+}
