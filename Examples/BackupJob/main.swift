@@ -1,2 +1,0 @@
-// Under construction.
-print("BackupJob")

@@ -1,1 +1,0 @@
-// AbacusPush: under construction.
