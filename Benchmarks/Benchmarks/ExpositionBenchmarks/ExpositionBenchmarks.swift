@@ -8,8 +8,9 @@ let benchmarks: @Sendable () -> Void = {
     let text = TextEncoder.encode(families)
     let openMetrics = OpenMetricsEncoder.encode(families)
     let protobuf = ProtobufEncoder.encode(families)
-    print("realistic exposition: \(families.reduce(0) { $0 + $1.metrics.count }) metrics, text \(text.count) bytes, "
-        + "OpenMetrics \(openMetrics.count) bytes, protobuf \(protobuf.count) bytes")
+    print(
+        "realistic exposition: \(families.reduce(0) { $0 + $1.metrics.count }) metrics, text \(text.count) bytes, "
+            + "OpenMetrics \(openMetrics.count) bytes, protobuf \(protobuf.count) bytes")
 
     // Same number of series, 4× the bucket lines: allocations must stay about the same.
     let manyBuckets = TextEncoder.encode(RealisticExposition.families(buckets: 48))

@@ -13,23 +13,32 @@ enum RealisticExposition {
         var pushTimes: [Metric] = []
         var lastSuccess: [Metric] = []
         for g in 0..<groups {
-            let group = [Label("instance", "worker-\(g % 50).batch.internal:9100"), Label("job", "batch_job_\(g / 50)")]
+            let group = [
+                Label("instance", "worker-\(g % 50).batch.internal:9100"), Label("job", "batch_job_\(g / 50)"),
+            ]
             for (c, code) in ["200", "404", "500"].enumerated() {
                 for (m, method) in ["get", "post"].enumerated() {
                     let labels = [Label("code", code + labelValueSuffix)] + group + [Label("method", method)]
-                    requests.append(Metric(labels: labels, value: .counter(CounterValue(Double(g * 1000 + c * 17 + m)))))
+                    requests.append(
+                        Metric(labels: labels, value: .counter(CounterValue(Double(g * 1000 + c * 17 + m)))))
                 }
             }
             inflight.append(Metric(labels: group, value: .gauge(Double(g % 7))))
-            bytes.append(Metric(labels: group + [Label("queue", "mail" + labelValueSuffix)],
-                                value: .gauge(1_234_567.5 + Double(g))))
+            bytes.append(
+                Metric(
+                    labels: group + [Label("queue", "mail" + labelValueSuffix)],
+                    value: .gauge(1_234_567.5 + Double(g))))
             var cumulative = 0.0
             let histogramBuckets = bounds.enumerated().map { (i, bound) -> Bucket in
                 cumulative += Double((g + i) % 9)
                 return Bucket(upperBound: bound, cumulativeCount: cumulative)
             }
-            durations.append(Metric(labels: group + [Label("handler", "/api/v1/push")], value: .histogram(HistogramValue(
-                buckets: histogramBuckets, count: cumulative, sum: cumulative * 0.0731))))
+            durations.append(
+                Metric(
+                    labels: group + [Label("handler", "/api/v1/push")],
+                    value: .histogram(
+                        HistogramValue(
+                            buckets: histogramBuckets, count: cumulative, sum: cumulative * 0.0731))))
             pushTimes.append(Metric(labels: group, value: .gauge(1.7005e9 + Double(g) * 0.123)))
             lastSuccess.append(Metric(labels: group, value: .gauge(1.7004e9 + Double(g))))
         }
@@ -37,9 +46,14 @@ enum RealisticExposition {
             MetricFamily(name: "http_requests_total", type: .counter, help: "Requests handled.", metrics: requests),
             MetricFamily(name: "inflight_requests", type: .gauge, help: "Requests in flight.", metrics: inflight),
             MetricFamily(name: "queue_bytes", type: .gauge, help: "Bytes queued.", metrics: bytes),
-            MetricFamily(name: "request_duration_seconds", type: .histogram, help: "Request latency.", metrics: durations),
-            MetricFamily(name: "push_time_seconds", type: .gauge, help: "Last Unix time when this group was changed in the Pushgateway.", metrics: pushTimes),
-            MetricFamily(name: "job_last_success_unixtime", type: .gauge, help: "Last time the job succeeded.", metrics: lastSuccess),
+            MetricFamily(
+                name: "request_duration_seconds", type: .histogram, help: "Request latency.", metrics: durations),
+            MetricFamily(
+                name: "push_time_seconds", type: .gauge,
+                help: "Last Unix time when this group was changed in the Pushgateway.", metrics: pushTimes),
+            MetricFamily(
+                name: "job_last_success_unixtime", type: .gauge, help: "Last time the job succeeded.",
+                metrics: lastSuccess),
         ]
     }
 

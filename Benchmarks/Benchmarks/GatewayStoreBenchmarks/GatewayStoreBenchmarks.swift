@@ -39,7 +39,8 @@ let benchBody: [UInt8] = {
     for k in 0..<26 { text += "bench_errors_total{kind=\"kind-\(k)\"} \(k * 7 + 3)\n" }
     text += "# HELP bench_run_duration_seconds Duration.\n# TYPE bench_run_duration_seconds histogram\n"
     var cumulative = 0
-    for (i, le) in ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"].enumerated() {
+    for (i, le) in ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"].enumerated()
+    {
         cumulative += i + 1
         text += "bench_run_duration_seconds_bucket{le=\"\(le)\"} \(cumulative)\n"
     }

@@ -29,7 +29,8 @@ func opsBuffer(count: Int, series: Int) -> (bytes: [UInt8], starts: [Int]) {
         if series <= 1000 {
             bytes += Array(opsMessage(i % series).utf8)
         } else {  // more series than the 1,000 label combinations: vary a fourth label
-            let text = opsMessage(i % 1000).replacingOccurrences(of: "\"status\"", with: "\"shard\":\"\(i % series / 1000)\",\"status\"")
+            let text = opsMessage(i % 1000).replacingOccurrences(
+                of: "\"status\"", with: "\"shard\":\"\(i % series / 1000)\",\"status\"")
             bytes += Array(text.utf8)
         }
     }
@@ -142,7 +143,8 @@ let opsBenchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         // Each iteration: the next 1,000 of the 100,000 series, in order.
         ops.bytes.withUnsafeBytes { raw in
-            let slice = UnsafeRawBufferPointer(rebasing: raw[ops.starts[ops.chunk * 1000]..<ops.starts[ops.chunk * 1000 + 1000]])
+            let slice = UnsafeRawBufferPointer(
+                rebasing: raw[ops.starts[ops.chunk * 1000]..<ops.starts[ops.chunk * 1000 + 1000]])
             blackHole(applyDatagram(ops.store, policy, slice))
         }
         benchmark.stopMeasurement()
