@@ -34,6 +34,8 @@ let package = Package(
     targets: [
         // recvmmsg for the UDP ops listener (not visible to Swift without _GNU_SOURCE).
         .target(name: "CAbacusSocket"),
+        // A histogram bucket's count and sum in one 16-byte atomic (cmpxchg16b on x86-64).
+        .target(name: "CAbacusAtomics"),
         // The data model and every wire format. Pure: no I/O, no networking.
         .target(
             name: "AbacusExposition",
@@ -45,7 +47,7 @@ let package = Package(
         // collectors (process metrics).
         .target(
             name: "Abacus",
-            dependencies: ["AbacusExposition"],
+            dependencies: ["AbacusExposition", "CAbacusAtomics"],
             swiftSettings: strict
         ),
         // An apple/swift-metrics backend over an Abacus registry.

@@ -32,7 +32,7 @@ final class FamilyCore<Child: FamilyMember>: Sendable {
         if let found = table.withLock({ $0.find(values, hash: hash) }) { return found }
         // Render the new series outside the lock; a racing creator of the same series wins
         // and this one is dropped.
-        let candidate = make(SeriesLabels(names: labelNames, values: Array(values), hash: hash))
+        let candidate = make(SeriesLabels(family: name, names: labelNames, values: Array(values), hash: hash))
         return table.withLock { $0.insert(candidate) }
     }
 

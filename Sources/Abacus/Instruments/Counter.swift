@@ -1,4 +1,4 @@
-public import AbacusExposition
+import AbacusExposition
 import Synchronization
 
 /// A counter: a total that only goes up, such as requests served or bytes written.

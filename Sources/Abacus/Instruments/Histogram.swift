@@ -1,18 +1,19 @@
 import AbacusExposition
+import CAbacusAtomics
 import Synchronization
 
 /// A histogram: observations counted in buckets by value, with their sum, such as request
 /// durations or response sizes.
 ///
-/// An observation finds its bucket (a linear scan up to 16 bounds, a binary search beyond),
-/// adds one to that bucket's atomic count and adds the value to the atomic sum: no lock, no
-/// allocation. `_count` is computed at scrape from the bucket counts, so it always equals the
+/// An observation finds its bucket (a branch-free count up to 16 bounds, a binary search beyond) and
+/// adds itself to that bucket's count and sum, kept side by side and updated together by one
+/// atomic instruction (cmpxchg16b on x86-64; two atomics elsewhere): no lock, no allocation.
+/// `_count` and `_sum` are added up from the buckets at scrape, so `_count` always equals the
 /// `+Inf` bucket. A NaN observation is ignored (it would turn the sum into NaN for good).
 public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
-    // @unchecked: `counts` is written only through its atomics and freed in deinit.
+    // @unchecked: `buckets` is written only through the C atomics and freed in deinit.
     let layout: HistogramLayout
-    private let counts: UnsafeMutablePointer<Atomic<UInt64>>
-    private let total = AtomicDouble()
+    private let buckets: UnsafeMutablePointer<abacus_bucket>
     private let lastExemplars = Mutex<[Exemplar?]>([])
     let series: SeriesLabels
     /// When the series was created, seconds since the Unix epoch (OpenMetrics `_created`).
@@ -22,21 +23,19 @@ public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
         self.series = series
         self.layout = layout
         self.created = Clock.unixNow()
-        counts = .allocate(capacity: layout.bounds.count)
-        for index in 0..<layout.bounds.count { (counts + index).initialize(to: Atomic(0)) }
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: MemoryLayout<abacus_bucket>.stride * layout.bounds.count, alignment: 16)
+        buckets = raw.bindMemory(to: abacus_bucket.self, capacity: layout.bounds.count)
+        for index in 0..<layout.bounds.count { abacus_bucket_init(buckets + index) }
     }
 
-    deinit {
-        counts.deinitialize(count: layout.bounds.count)
-        counts.deallocate()
-    }
+    deinit { UnsafeMutableRawPointer(buckets).deallocate() }
 
     /// Records one observation.
     @inline(__always)
     public func observe(_ value: Double) {
         guard !value.isNaN else { return }
-        counts[layout.index(of: value)].wrappingAdd(1, ordering: .relaxed)
-        total.add(value)
+        abacus_bucket_add(buckets + layout.index(of: value), value)
     }
 
     /// Records one observation of an integer value.
@@ -75,23 +74,25 @@ public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
     /// The number of observations so far.
     public var count: UInt64 {
         var sum: UInt64 = 0
-        for index in 0..<layout.bounds.count { sum &+= counts[index].load(ordering: .relaxed) }
+        for index in 0..<layout.bounds.count { sum &+= abacus_bucket_count(buckets + index) }
         return sum
     }
 
     /// The sum of the observations so far.
-    public var sum: Double { total.load() }
+    public var sum: Double { read().sum }
 
     /// Cumulative bucket counts (one per bound, `+Inf` last), their total and the sum.
     func read() -> (cumulative: [UInt64], sum: Double) {
         var cumulative: [UInt64] = []
         cumulative.reserveCapacity(layout.bounds.count)
         var running: UInt64 = 0
+        var sum = 0.0
         for index in 0..<layout.bounds.count {
-            running &+= counts[index].load(ordering: .relaxed)
+            running &+= abacus_bucket_count(buckets + index)
+            sum += abacus_bucket_sum(buckets + index)
             cumulative.append(running)
         }
-        return (cumulative, total.load())
+        return (cumulative, sum)
     }
 
     /// The exemplars of the buckets, by bucket index; empty when none was given.
@@ -126,8 +127,9 @@ final class HistogramLayout: @unchecked Sendable {
     func index(of value: Double) -> Int {
         let last = storage.count - 1
         if last <= 16 {
+            // Branch-free: the number of bounds below the value, whatever the value's pattern.
             var i = 0
-            while i < last, value > storage[i] { i += 1 }
+            for k in 0..<last { i &+= value > storage[k] ? 1 : 0 }
             return i
         }
         var low = 0

@@ -1,4 +1,4 @@
-public import AbacusExposition
+import AbacusExposition
 
 #if canImport(Glibc)
     import Glibc

@@ -13,12 +13,19 @@ enum Render {
         buffer.append(contentsOf: family.header)
         switch family.kind {
         case .counter(let source):
-            for counter in source.snapshot() {
-                line(name, "", extra, counter.series.text, nil, counter.value, &buffer)
+            let counters = source.snapshot()
+            if extra.isEmpty {
+                // The scrape path: one copy of the series' rendered line, then the value.
+                for counter in counters { prefixed(counter.series.line, counter.value, &buffer) }
+            } else {
+                for counter in counters { line(name, "", extra, counter.series.text, nil, counter.value, &buffer) }
             }
         case .gauge(let source):
-            for gauge in source.snapshot() {
-                line(name, "", extra, gauge.series.text, nil, gauge.value, &buffer)
+            let gauges = source.snapshot()
+            if extra.isEmpty {
+                for gauge in gauges { prefixed(gauge.series.line, gauge.value, &buffer) }
+            } else {
+                for gauge in gauges { line(name, "", extra, gauge.series.text, nil, gauge.value, &buffer) }
             }
         case .callback(let value):
             line(name, "", extra, [], nil, value(), &buffer)
@@ -51,6 +58,14 @@ enum Render {
         var text: [UInt8] = []
         Escaping.appendLabelSet(extraLabels.filter { !names.contains($0.name) }, to: &text)
         return text
+    }
+
+    /// `prefix value\n`.
+    @inline(__always)
+    private static func prefixed(_ prefix: [UInt8], _ value: Double, _ buffer: inout [UInt8]) {
+        buffer.append(contentsOf: prefix)
+        NumberFormatting.append(value, to: &buffer)
+        buffer.append(0x0A)
     }
 
     /// One sample line: `name{extra,series,bound} value\n`, leaving out empty parts.

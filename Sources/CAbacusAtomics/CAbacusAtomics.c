@@ -1,0 +1,1 @@
+// Histogram buckets updated with one atomic instruction; see include/CAbacusAtomics.h.
