@@ -206,7 +206,7 @@ struct RobustnessTests {
                 # TYPE t_seconds histogram
                 t_seconds_bucket{le="1"} 2
                 t_seconds_bucket{le="+Inf"} 5
-                t_seconds_sum 1.8446744073709557e+10
+                t_seconds_sum 1.8446744073709553e+10
                 t_seconds_count 5
 
                 """)

@@ -32,7 +32,7 @@ final class FamilyCore<Child: FamilyMember>: Sendable {
         if let found = table.withLock({ $0.find(values, hash: hash) }) { return found }
         // Render the new series outside the lock; a racing creator of the same series wins
         // and this one is dropped.
-        let candidate = make(SeriesLabels(family: name, names: labelNames, values: Array(values), hash: hash))
+        let candidate = make(SeriesLabels(names: labelNames, values: Array(values), hash: hash))
         return table.withLock { $0.insert(candidate) }
     }
 
@@ -74,6 +74,13 @@ final class FamilyCore<Child: FamilyMember>: Sendable {
     /// otherwise O(k log k + n) for k new series.
     func snapshot() -> [Child] { table.withLock { $0.snapshot() } }
 
+    /// The series in label-value order with their text lines but the value
+    /// (`name{a="1"} `), back to back in one buffer, and where each line ends. Rebuilt only
+    /// after series came or went: a scrape then copies lines from one sequential buffer.
+    func textSnapshot() -> (series: [Child], lines: [UInt8], ends: [Int]) {
+        table.withLock { $0.textSnapshot(name: name) }
+    }
+
     /// How many series the family has.
     var count: Int { table.withLock { $0.children.count } }
 }
@@ -88,6 +95,8 @@ struct ChildTable<Child: FamilyMember>: ~Copyable {
     /// `children[..<sortedUpTo]`, in label order.
     private var sorted: [Child] = []
     private var sortedUpTo = 0
+    /// The text lines of `sorted`, when valid (see ``FamilyCore/textSnapshot()``).
+    private var lines: (bytes: [UInt8], ends: [Int])?
 
     func find(_ values: UnsafeBufferPointer<String>, hash: UInt64) -> Child? {
         if slots.isEmpty { return nil }
@@ -109,6 +118,7 @@ struct ChildTable<Child: FamilyMember>: ~Copyable {
         if (children.count + 1) * 4 > slots.count * 3 { rebuild(capacity: Swift.max(16, slots.count * 2)) }
         place(Int32(children.count), hash: child.series.hash)
         children.append(child)
+        lines = nil
         return child
     }
 
@@ -120,7 +130,28 @@ struct ChildTable<Child: FamilyMember>: ~Copyable {
         rebuild(capacity: slots.count)
         sorted = []
         sortedUpTo = 0
+        lines = nil
         return true
+    }
+
+    mutating func textSnapshot(name: String) -> (series: [Child], lines: [UInt8], ends: [Int]) {
+        let series = snapshot()
+        if let lines, lines.ends.count == series.count { return (series, lines.bytes, lines.ends) }
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        ends.reserveCapacity(series.count)
+        for child in series {
+            bytes.append(contentsOf: name.utf8)
+            if !child.series.text.isEmpty {
+                bytes.append(UInt8(ascii: "{"))
+                bytes.append(contentsOf: child.series.text)
+                bytes.append(UInt8(ascii: "}"))
+            }
+            bytes.append(0x20)
+            ends.append(bytes.count)
+        }
+        lines = (bytes, ends)
+        return (series, bytes, ends)
     }
 
     mutating func snapshot() -> [Child] {

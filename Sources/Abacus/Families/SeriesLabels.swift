@@ -12,11 +12,8 @@ struct SeriesLabels: Sendable {
     let text: [UInt8]
     /// ``LabelHashing/hash(_:)`` of `values`.
     let hash: UInt64
-    /// `family{a="1",b="2"} ` (or `family ` when unlabelled): a counter's or gauge's whole text
-    /// line but its value, written with one copy per scrape.
-    let line: [UInt8]
 
-    init(family: String, names: [String], values: [String], hash: UInt64) {
+    init(names: [String], values: [String], hash: UInt64) {
         self.values = values
         var labels: [Label] = []
         labels.reserveCapacity(names.count)
@@ -26,20 +23,10 @@ struct SeriesLabels: Sendable {
         Escaping.appendLabelSet(labels, to: &text)
         self.text = text
         self.hash = hash
-        var line = Array(family.utf8)
-        if !text.isEmpty {
-            line.append(UInt8(ascii: "{"))
-            line.append(contentsOf: text)
-            line.append(UInt8(ascii: "}"))
-        }
-        line.append(0x20)
-        self.line = line
     }
 
     /// The series of an instrument without labels.
-    static func unlabelled(_ family: String) -> SeriesLabels {
-        SeriesLabels(family: family, names: [], values: [], hash: 0)
-    }
+    static let unlabelled = SeriesLabels(names: [], values: [], hash: 0)
 
     /// Orders series by their values, compared as UTF-8 bytes one label at a time.
     static func precedes(_ lhs: SeriesLabels, _ rhs: SeriesLabels) -> Bool {

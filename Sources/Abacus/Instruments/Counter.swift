@@ -12,10 +12,11 @@ import Synchronization
 /// Negative and NaN increments are ignored: a counter cannot go down, and one bad value must
 /// not spoil the total. The exposed value is the sum of both cells.
 public final class AbacusCounter: Sendable, FamilyMember {
+    // The value cells first: a scrape reads only them (and the header) of each counter.
     private let whole = Atomic<UInt64>(0)
     private let fraction = AtomicDouble()
-    private let lastExemplar = Mutex<Exemplar?>(nil)
     let series: SeriesLabels
+    private let lastExemplar = Mutex<Exemplar?>(nil)
     /// When the series was created, seconds since the Unix epoch (OpenMetrics `_created`).
     let created: Double
 

@@ -5,15 +5,24 @@ import Synchronization
 /// A histogram: observations counted in buckets by value, with their sum, such as request
 /// durations or response sizes.
 ///
-/// An observation finds its bucket (a branch-free count up to 16 bounds, a binary search beyond) and
-/// adds itself to that bucket's count and sum, kept side by side and updated together by one
-/// atomic instruction (cmpxchg16b on x86-64; two atomics elsewhere): no lock, no allocation.
-/// `_count` and `_sum` are added up from the buckets at scrape, so `_count` always equals the
-/// `+Inf` bucket. A NaN observation is ignored (it would turn the sum into NaN for good).
+/// An observation finds its bucket (a branch-free count up to 16 bounds, a binary search beyond)
+/// and adds itself to the counts and sum of its thread's shard: each of the first 16 threads
+/// that observe a series gets a shard of its own (a line of counts and a sum that only it
+/// writes, found through a thread-local table), so the hot path takes no lock and no atomic
+/// read-modify-write instruction, and threads do not contend. Further threads share buckets
+/// whose count and sum are updated together by one atomic instruction (cmpxchg16b on x86-64).
+/// A scrape adds the shards up: `_count` always equals the `+Inf` bucket. Memory per series
+/// grows with the threads that observe it (at most 16 shards of `8 × (buckets + 1)` bytes).
+/// A NaN observation is ignored (it would turn the sum into NaN for good).
 public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
     // @unchecked: `buckets` is written only through the C atomics and freed in deinit.
     let layout: HistogramLayout
     private let buckets: UnsafeMutablePointer<abacus_bucket>
+    /// The addresses of this series' per-thread shards: `bounds.count` counts, then the sum.
+    private let shards = Mutex<[UInt]>([])
+    /// This series' index in every thread's shard table, and the generation that tells it
+    /// from an earlier owner of the index.
+    private let slot: (index: UInt32, generation: UInt64)
     private let lastExemplars = Mutex<[Exemplar?]>([])
     let series: SeriesLabels
     /// When the series was created, seconds since the Unix epoch (OpenMetrics `_created`).
@@ -27,15 +36,51 @@ public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
             byteCount: MemoryLayout<abacus_bucket>.stride * layout.bounds.count, alignment: 16)
         buckets = raw.bindMemory(to: abacus_bucket.self, capacity: layout.bounds.count)
         for index in 0..<layout.bounds.count { abacus_bucket_init(buckets + index) }
+        slot = ShardSlots.take()
     }
 
-    deinit { UnsafeMutableRawPointer(buckets).deallocate() }
+    deinit {
+        UnsafeMutableRawPointer(buckets).deallocate()
+        for address in shards.withLock({ $0 }) { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+        ShardSlots.give(slot.index)
+    }
+
+    /// The most shards a series gets; later threads share the atomic buckets.
+    static let maxShards = 16
 
     /// Records one observation.
     @inline(__always)
     public func observe(_ value: Double) {
         guard !value.isNaN else { return }
-        abacus_bucket_add(buckets + layout.index(of: value), value)
+        let index = layout.index(of: value)
+        if let shard = abacus_shard_find(slot.index, slot.generation) {
+            let words = shard.assumingMemoryBound(to: UInt64.self)
+            abacus_shard_increment(words + index)
+            abacus_shard_add(words + layout.bounds.count, value)
+        } else {
+            observeWithoutShard(value, index: index)
+        }
+    }
+
+    /// The first observation on a thread: make the thread's shard, or share the buckets.
+    @inline(never)
+    private func observeWithoutShard(_ value: Double, index: Int) {
+        let words = layout.bounds.count + 1
+        let shard: UnsafeMutableRawPointer? = shards.withLock { list in
+            guard list.count < Self.maxShards else { return nil }
+            let shard = UnsafeMutableRawPointer.allocate(byteCount: words * 8, alignment: 64)
+            shard.initializeMemory(as: UInt64.self, repeating: 0, count: words)
+            list.append(UInt(bitPattern: shard))
+            return shard
+        }
+        // Remembered by the thread, or (out of memory) left empty in the list.
+        if let shard, abacus_shard_remember(slot.index, slot.generation, shard) != 0 {
+            let counts = shard.assumingMemoryBound(to: UInt64.self)
+            abacus_shard_increment(counts + index)
+            abacus_shard_add(counts + layout.bounds.count, value)
+        } else {
+            abacus_bucket_add(buckets + index, value)
+        }
     }
 
     /// Records one observation of an integer value.
@@ -73,9 +118,7 @@ public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
 
     /// The number of observations so far.
     public var count: UInt64 {
-        var sum: UInt64 = 0
-        for index in 0..<layout.bounds.count { sum &+= abacus_bucket_count(buckets + index) }
-        return sum
+        read().cumulative.last ?? 0
     }
 
     /// The sum of the observations so far.
@@ -85,18 +128,41 @@ public final class AbacusHistogram: @unchecked Sendable, FamilyMember {
     func read() -> (cumulative: [UInt64], sum: Double) {
         var cumulative: [UInt64] = []
         cumulative.reserveCapacity(layout.bounds.count)
+        let count = layout.bounds.count
+        let shardWords = shards.withLock { $0 }.compactMap { UnsafeMutablePointer<UInt64>(bitPattern: $0) }
         var running: UInt64 = 0
         var sum = 0.0
-        for index in 0..<layout.bounds.count {
+        for index in 0..<count {
             running &+= abacus_bucket_count(buckets + index)
             sum += abacus_bucket_sum(buckets + index)
+            for words in shardWords { running &+= abacus_load_word(words + index) }
             cumulative.append(running)
         }
+        for words in shardWords { sum += Double(bitPattern: abacus_load_word(words + count)) }
         return (cumulative, sum)
     }
 
     /// The exemplars of the buckets, by bucket index; empty when none was given.
     var exemplars: [Exemplar?] { lastExemplars.withLock { $0 } }
+}
+
+/// Indexes into the per-thread shard tables: a histogram series takes one for its lifetime and
+/// gives it back when freed, so tables stay as long as the most series alive at once. Each
+/// taking gets a new generation, so a thread's entry for an index's earlier owner is never
+/// mistaken for the new owner's (and never followed: its shard was freed).
+enum ShardSlots {
+    private static let state = Mutex<(next: UInt32, free: [UInt32], generation: UInt64)>((0, [], 0))
+
+    static func take() -> (index: UInt32, generation: UInt64) {
+        state.withLock { state in
+            state.generation += 1
+            if let index = state.free.popLast() { return (index, state.generation) }
+            state.next += 1
+            return (state.next - 1, state.generation)
+        }
+    }
+
+    static func give(_ index: UInt32) { state.withLock { $0.free.append(index) } }
 }
 
 /// A histogram family's bounds, shared by its series, with each `le` value formatted once.
@@ -128,9 +194,7 @@ final class HistogramLayout: @unchecked Sendable {
         let last = storage.count - 1
         if last <= 16 {
             // Branch-free: the number of bounds below the value, whatever the value's pattern.
-            var i = 0
-            for k in 0..<last { i &+= value > storage[k] ? 1 : 0 }
-            return i
+            return abacus_bucket_index(storage.baseAddress, last, value)
         }
         var low = 0
         var high = last

@@ -14,6 +14,14 @@ final class RegisteredFamily: Sendable {
             case .family(let core): core.snapshot()
             }
         }
+
+        /// ``FamilyCore/textSnapshot()``, for a single series too.
+        func textSnapshot(name: [UInt8]) -> (series: [Child], lines: [UInt8], ends: [Int]) {
+            switch self {
+            case .single(let child): ([child], name + [0x20], [name.count + 1])
+            case .family(let core): core.textSnapshot()
+            }
+        }
     }
 
     enum Kind: Sendable {

@@ -45,7 +45,7 @@ public final class Registry: Sendable {
     {
         let descriptor = try Self.describe(counter: name, help: help, unit: unit, labelNames: nil)
         return try register(descriptor) {
-            let counter = AbacusCounter(series: .unlabelled(descriptor.name))
+            let counter = AbacusCounter(series: .unlabelled)
             return (.counter(.single(counter)), counter)
         }
     }
@@ -78,7 +78,7 @@ public final class Registry: Sendable {
     public func gauge(_ name: String, help: String, unit: String? = nil) throws(RegistrationError) -> AbacusGauge {
         let descriptor = try Self.describe(name, .gauge, help: help, unit: unit, labelNames: nil)
         return try register(descriptor) {
-            let gauge = AbacusGauge(series: .unlabelled(descriptor.name))
+            let gauge = AbacusGauge(series: .unlabelled)
             return (.gauge(.single(gauge)), gauge)
         }
     }
@@ -113,7 +113,7 @@ public final class Registry: Sendable {
         descriptor.bounds = try Self.bounds(buckets, name: descriptor.name)
         let layout = HistogramLayout(bounds: descriptor.bounds)
         return try register(descriptor) {
-            let histogram = AbacusHistogram(series: .unlabelled(descriptor.name), layout: layout)
+            let histogram = AbacusHistogram(series: .unlabelled, layout: layout)
             return (.histogram(.single(histogram), layout), histogram)
         }
     }
@@ -144,7 +144,7 @@ public final class Registry: Sendable {
         let targets = try Self.targets(objectives, name: descriptor.name)
         descriptor.objectives = objectives
         return try register(descriptor) {
-            let summary = AbacusSummary(series: .unlabelled(descriptor.name), targets: targets, objectives: objectives)
+            let summary = AbacusSummary(series: .unlabelled, targets: targets, objectives: objectives)
             return (.summary(.single(summary)), summary)
         }
     }

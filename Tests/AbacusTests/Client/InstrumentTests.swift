@@ -69,6 +69,37 @@ struct InstrumentTests {
         #expect(histogram.count == 9)
     }
 
+    @Test("histogram: 24 threads (more than its 16 shards) count exactly; threads exit; freed series' slots are reused")
+    func histogramThreads() async throws {
+        let histogram = try registry.histogram("threads", help: "", buckets: [1, 10])
+        try await RawSockets.offThread {
+            let group = DispatchGroup()
+            for _ in 0..<24 {
+                group.enter()
+                Thread.detachNewThread {
+                    for k in 0..<3000 { histogram.observe([0.5, 5, 50][k % 3]) }
+                    group.leave()
+                }
+            }
+            group.wait()
+        }
+        let (cumulative, sum) = histogram.read()
+        #expect(cumulative == [24_000, 48_000, 72_000])
+        #expect(sum == 24_000 * 55.5)
+        // The threads are gone; their shards stay with the series. A new thread adds to them.
+        try await RawSockets.offThread { histogram.observe(2) }
+        #expect(histogram.read().cumulative == [24_000, 48_001, 72_001])
+        // Series made and freed in turn reuse shard-table slots; a thread's entry for a freed
+        // series must never be taken for the new one (a wrong count, or a use after free).
+        for round in 0..<200 {
+            let scratch = Registry(processMetrics: false)
+            let short = try scratch.histogram("short", help: "", buckets: [1])
+            short.observe(Double(round % 2))
+            short.observe(3)
+            #expect(short.read().cumulative == [1, 2], "round \(round)")
+        }
+    }
+
     @Test("histogram bucket search: the binary search (more than 16 bounds) agrees with a linear scan")
     func bucketSearch() throws {
         var random = SplitMix64(seed: 7)
