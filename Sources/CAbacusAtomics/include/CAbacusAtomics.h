@@ -52,67 +52,6 @@ static inline void abacus_bucket_add(abacus_bucket *bucket, double value) {
             return;
         }
     }
-/// The number of the `count` bounds that `value` exceeds: the index of its histogram bucket.
-/// Comparisons are added up, never branched on, so values in random order cost no branch
-/// mispredictions (Swift's optimiser turns the same loop into a branch per bound).
-static inline long abacus_bucket_index(const double *bounds, long count, double value) {
-    long index = 0;
-    for (long k = 0; k < count; k++) index += value > bounds[k];
-    return index;
-}
-
-/// Asks the CPU to start loading the cache line at `address` (a scrape walks series in label
-/// order, which is not memory order: loading ahead hides the misses). Never faults.
-static inline void abacus_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
-
-// MARK: Per-thread histogram shards
-
-/// One entry of a thread's shard table: the shard this thread writes for the histogram that
-/// holds the slot's index, valid while `generation` is that histogram's (indexes are reused
-/// after a histogram is freed; generations never are).
-typedef struct {
-    void *shard;
-    uint64_t generation;
-} abacus_shard_slot;
-
-typedef struct {
-    abacus_shard_slot *slots;
-    size_t capacity;
-} abacus_shard_table;
-
-/// This thread's table, indexed by histogram slot index. Freed when the thread exits.
-extern __thread abacus_shard_table abacus_thread_shards;
-
-/// This thread's shard of the histogram with `index` and `generation`, or NULL.
-static inline void *abacus_shard_find(uint32_t index, uint64_t generation) {
-    abacus_shard_table *table = &abacus_thread_shards;
-    if (index < table->capacity && table->slots[index].generation == generation) return table->slots[index].shard;
-    return NULL;
-}
-
-/// Remembers `shard` as this thread's shard of histogram `index`/`generation`. Returns 0 when
-/// the table could not grow (out of memory).
-int abacus_shard_remember(uint32_t index, uint64_t generation, void *shard);
-
-/// Adds one to a word only this thread writes (no lock prefix: a plain load and store that
-/// readers on other threads see whole).
-static inline void abacus_shard_increment(uint64_t *word) {
-    __atomic_store_n(word, __atomic_load_n(word, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-}
-
-/// Adds `value` to a double (kept as bits) only this thread writes.
-static inline void abacus_shard_add(uint64_t *word, double value) {
-    uint64_t bits = __atomic_load_n(word, __ATOMIC_RELAXED);
-    double sum;
-    memcpy(&sum, &bits, sizeof sum);
-    sum += value;
-    memcpy(&bits, &sum, sizeof bits);
-    __atomic_store_n(word, bits, __ATOMIC_RELAXED);
-}
-
-/// A word another thread may be writing, read whole.
-static inline uint64_t abacus_load_word(uint64_t *word) { return __atomic_load_n(word, __ATOMIC_RELAXED); }
-
 #endif
 }
 
