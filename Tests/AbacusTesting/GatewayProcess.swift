@@ -135,17 +135,23 @@ public final class GatewayProcess: @unchecked Sendable {
 /// Where the `abacus` executable under test is: beside the test bundle (`swift test` builds
 /// every product of the package first), or in the package's default `.build/debug`.
 public enum AbacusExecutable {
-    public static let url: URL? = {
+    public static let url: URL? = BuiltExecutable.url("abacus")
+}
+
+/// The package's executables (`abacus`, the examples) as SwiftPM built them: beside the test
+/// bundle (`swift build --build-tests` builds every product), or in the default `.build/debug`.
+public enum BuiltExecutable {
+    public static func url(_ name: String) -> URL? {
         var candidates: [URL] = []
         if let bundle = Bundle.main.executableURL {
-            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("abacus"))
+            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent(name))
         }
         for bundle in Bundle.allBundles {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("abacus"))
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent(name))
         }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/abacus"))
+        candidates.append(root.appendingPathComponent(".build/debug/\(name)"))
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    }
 }

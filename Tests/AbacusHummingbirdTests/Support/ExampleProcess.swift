@@ -14,21 +14,8 @@ import Testing
 final class ExampleProcess: @unchecked Sendable {
     static let name = "HummingbirdServiceExample"
 
-    /// Beside the test bundle (`swift build --build-tests` builds every product), or in the
-    /// package's default `.build/debug`.
-    static let executable: URL? = {
-        var candidates: [URL] = []
-        if let bundle = Bundle.main.executableURL {
-            candidates.append(bundle.deletingLastPathComponent().appendingPathComponent(name))
-        }
-        for bundle in Bundle.allBundles {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent(name))
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/\(name)"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+    /// Beside the test bundle, or in the package's default `.build/debug`.
+    static let executable: URL? = BuiltExecutable.url(name)
 
     let directory: URL
     let process = Process()

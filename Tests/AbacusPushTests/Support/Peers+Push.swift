@@ -26,19 +26,7 @@ enum RealPushgateway {
 /// The example executables SwiftPM built beside the test bundle (`swift build --build-tests`
 /// builds every product), or in the package's default `.build/debug`.
 enum ExampleBinary {
-    static func url(_ name: String) -> URL? {
-        var candidates: [URL] = []
-        if let executable = Bundle.main.executableURL {
-            candidates.append(executable.deletingLastPathComponent().appendingPathComponent(name))
-        }
-        for bundle in Bundle.allBundles {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent(name))
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/\(name)"))
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static func url(_ name: String) -> URL? { BuiltExecutable.url(name) }
 
     /// The example `name`, or a recorded issue.
     static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
