@@ -134,6 +134,11 @@ public struct PeerError: Error, CustomStringConvertible {
 
 /// Runs a program to completion with its output captured in temporary files (no pipe can fill
 /// up and deadlock), optionally feeding `stdin`, and kills it after `timeout` seconds.
+///
+/// Keep the test process under about a thousand open descriptors: Foundation's `Process.run()`
+/// in Swift 6.3.1 reads 256 bytes past each `/proc/self/fd` entry (fixed upstream in
+/// swift-corelibs-foundation#5472), which runs off the end of glibc's 32 KiB directory buffer,
+/// and kills the whole test process with SIGSEGV, once that buffer is full (about 1,350 entries).
 public enum ProcessRunner {
     public struct Output {
         public var status: Int32
