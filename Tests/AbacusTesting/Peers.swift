@@ -173,36 +173,53 @@ public enum ProcessRunner {
         let outURL = directory.appendingPathComponent("stdout")
         let errURL = directory.appendingPathComponent("stderr")
         try Data(stdin ?? []).write(to: inURL)
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let input = try FileHandle(forReadingFrom: inURL)
-        let output = try FileHandle(forWritingTo: outURL)
-        let errors = try FileHandle(forWritingTo: errURL)
+        // posix_spawn rather than Foundation's Process.run, which can crash the whole test
+        // process (see the type's documentation); this runner is called the most.
+        var environmentLines = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }
+            .map { "\($0.key)=\($0.value)" }
+        environmentLines.sort()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inURL.path, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The test process's descriptors are not the child's: a listening socket a child kept
+        // open would outlive its gateway. glibc has addclosefrom_np; Swift's Glibc module does
+        // not show it, so it is looked up.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else { throw PeerError("glibc without posix_spawn_file_actions_addclosefrom_np") }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+        let envp = environmentLines.map { strdup($0) } + [nil]
         defer {
-            try? input.close()
-            try? output.close()
-            try? errors.close()
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
         }
-
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
+        guard spawned == 0 else {
+            throw PeerError("cannot start \(executable.path): \(String(cString: strerror(spawned)))")
         }
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
+        var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            stop(process)
-            throw PeerError("\(executable.lastPathComponent) \(arguments) did not finish within \(timeout) s")
+        while true {
+            let waited = waitpid(pid, &status, WNOHANG)
+            if waited == pid { break }
+            if waited < 0 && errno != EINTR { throw PeerError("waitpid: errno \(errno)") }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                throw PeerError("\(executable.lastPathComponent) \(arguments) did not finish within \(timeout) s")
+            }
+            usleep(10_000)
         }
-        process.waitUntilExit()
+        // Exited: the exit code; killed: the signal number (as Process reports it).
+        let signal = status & 0x7F
+        let exitStatus = signal == 0 ? (status >> 8) & 0xFF : signal
         return Output(
-            status: process.terminationStatus,
+            status: exitStatus,
             stdout: Array(try Data(contentsOf: outURL)),
             stderr: Array(try Data(contentsOf: errURL)))
     }
