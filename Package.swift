@@ -157,6 +157,13 @@ let package = Package(
             path: "Tests/AbacusTesting",
             swiftSettings: strict
         ),
+        // An in-process gateway on real sockets, for the test targets that need one.
+        .target(
+            name: "AbacusGatewayTesting",
+            dependencies: ["AbacusGateway", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/AbacusGatewayTesting",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AbacusExpositionTests",
             dependencies: ["AbacusExposition", "AbacusTesting"],
@@ -172,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AbacusGatewayTests",
-            dependencies: ["AbacusGateway", "AbacusExposition", "AbacusTesting"],
+            dependencies: ["AbacusGateway", "AbacusGatewayTesting", "AbacusExposition", "AbacusTesting"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -197,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "AbacusPushTests",
             dependencies: [
-                "AbacusPush", "Abacus", "AbacusExposition", "AbacusTesting", "AbacusGateway",
+                "AbacusPush", "Abacus", "AbacusExposition", "AbacusTesting", "AbacusGateway", "AbacusGatewayTesting",
                 // Run as processes by ExampleTests: built with the tests.
                 "BackupJobExample", "LoadWorkerExample",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import AbacusGateway
+import AbacusGatewayTesting
 import AbacusTesting
 import Foundation
 

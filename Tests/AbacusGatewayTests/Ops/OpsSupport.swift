@@ -1,5 +1,6 @@
 import AbacusExposition
 import AbacusGateway
+import AbacusGatewayTesting
 import AbacusTesting
 import Foundation
 import Testing

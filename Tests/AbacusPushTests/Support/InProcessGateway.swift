@@ -1,30 +1,16 @@
 import AbacusGateway
+import AbacusGatewayTesting
 import AbacusTesting
 import Foundation
-import Logging
 
-/// `abacus gateway` running inside the test process on real sockets: 127.0.0.1, a port picked
-/// by the system, in memory unless the configuration says otherwise. Stopped (its task
-/// cancelled) when the body returns or throws. The pattern of the gateway tests' TestGateway.
+/// `abacus gateway` running inside the test process (the test kit's `TestGateway`), quiet but
+/// for critical messages, plus a variant with the ops listeners on.
 enum InProcessGateway {
     static func with<T: Sendable>(
         _ configure: (inout GatewayConfiguration) -> Void = { _ in },
         body: (_ baseURL: String, _ server: GatewayServer) async throws -> T
     ) async throws -> T {
-        var configuration = GatewayConfiguration()
-        configuration.port = 0
-        configuration.storagePath = ":memory:"
-        configure(&configuration)
-        var logger = Logger(label: "test.gateway")
-        logger.logLevel = .critical
-        let server = try GatewayServer(configuration: configuration, logger: logger)
-        let task = Task { try await server.run(handleSignals: false) }
-        defer { task.cancel() }
-        let port = await server.port()
-        let result = try await body("http://127.0.0.1:\(port)", server)
-        task.cancel()
-        _ = await task.result
-        return result
+        try await TestGateway.with(configure, logLevel: .critical, body: body)
     }
 
     /// A gateway with the JSON-lines ops listeners on: UDP and TCP on 127.0.0.1 (ports chosen
