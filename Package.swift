@@ -100,6 +100,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
@@ -151,9 +152,12 @@ let package = Package(
         ),
         // Test kit shared by the test targets: real peers (promtool, Prometheus, Pushgateway,
         // Python's client), an HTTP helper, child processes, a gateway started for a test.
+        // fork + PR_SET_PDEATHSIG + exec for the test kit's ChildProcess (the tests' children
+        // die with the test process).
+        .target(name: "CAbacusSpawn", path: "Tests/CAbacusSpawn"),
         .target(
             name: "AbacusTesting",
-            dependencies: ["AbacusExposition"],
+            dependencies: ["AbacusExposition", "CAbacusSpawn"],
             path: "Tests/AbacusTesting",
             swiftSettings: strict
         ),

@@ -53,7 +53,9 @@ swift_test() {
 run_stage "swift test" swift_test
 # XCTest prints "Executed 0 tests" (every test here is Swift Testing); state the real count plainly.
 tests_run=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .*/\1/p' "$test_log" | tail -1)
-tests_failed=$(grep -c '^✘ Test .* failed after' "$test_log" || true)
+# One "✘ Test <name> failed after …" line per failed test; the run's own closing line
+# ("✘ Test run with N tests … failed after …") is not a test. A test that failed is counted once.
+tests_failed=$(grep '^✘ Test .* failed after' "$test_log" | grep -v '^✘ Test run with ' | sed 's/ failed after.*//' | sort -u | wc -l)
 rm -f "$test_log"
 
 section "4/4 fuzz smoke run"

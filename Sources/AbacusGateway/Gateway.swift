@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// What every handler shares: configuration, store, journal, metrics, logger, readiness.
 public final class GatewayCore: Sendable {
@@ -17,23 +18,38 @@ public final class GatewayCore: Sendable {
     let draining = Atomic<Bool>(false)
     /// Set once the ops listeners are bound: `/-/ready` answers 503 before.
     let listenersReady = Atomic<Bool>(false)
-    let startMs = UnixTime.nowMs()
+    let startMs: Int64
+    /// The time of day (``GatewayConfiguration/clock``).
+    var clock: GatewayClock { configuration.clock }
     let shutdown = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Fired by a second SIGTERM/SIGINT: the `--shutdown-delay` ends at once.
+    let delayCut = OneShotEvent()
 
     init(configuration: GatewayConfiguration, journal: Journal?, logger: Logger) {
         self.configuration = configuration
         self.journal = journal
         self.logger = logger
+        startMs = configuration.clock.nowMs()
         metrics = GatewayMetrics(version: configuration.version)
         store = GroupStore(
             limits: configuration.limits, journal: journal, ownFamilies: GatewayMetrics.names,
             checksConsistency: !configuration.disableConsistencyCheck)
     }
 
-    /// `/-/quit`: starts the same graceful shutdown as SIGTERM.
+    /// Set by the first ``requestShutdown()``.
+    let shutdownRequested = Atomic<Bool>(false)
+
+    /// `/-/quit`, a `shutdown` op, SIGTERM: starts the graceful shutdown.
     func requestShutdown() {
+        shutdownRequested.store(true, ordering: .relaxed)
         let trigger = shutdown.withLock { $0 }
         trigger?()
+    }
+
+    /// Ends a `--shutdown-delay` that is running (or the next one) at once: what a second
+    /// SIGTERM or SIGINT does.
+    public func endShutdownDelay() {
+        delayCut.fire()
     }
 
     /// Waits for the commit of `ticket`; a 500 response if it failed, `nil` when committed (or
@@ -61,6 +77,14 @@ public final class GatewayServer: Sendable {
     let storage: SQLiteStorage?
     let listening = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
     let opsPorts = Mutex<(ports: OpsPorts?, waiters: [CheckedContinuation<OpsPorts, Never>])>((nil, []))
+    let stoppedEvent = OneShotEvent()
+
+    /// Returns once ``run(handleSignals:)`` has returned (at once if it already has): the
+    /// gateway stopped, by a signal, `/-/quit`, a `shutdown` op or cancellation. Returns early
+    /// if the waiting task is cancelled.
+    public func stopped() async {
+        await stoppedEvent.wait()
+    }
 
     /// The ports the ops listeners bound (useful with port 0), once they are.
     public struct OpsPorts: Sendable {
@@ -105,7 +129,7 @@ public final class GatewayServer: Sendable {
 
     func restore(from storage: SQLiteStorage) throws {
         let start = ContinuousClock.now
-        let nowMs = UnixTime.nowMs()
+        let nowMs = core.clock.nowMs()
         var restored = 0
         var skipped = 0
         var expired = 0
@@ -173,6 +197,7 @@ public final class GatewayServer: Sendable {
 
     /// Runs until SIGTERM/SIGINT (when `handleSignals`), `/-/quit`, or cancellation of the task.
     public func run(handleSignals: Bool = true) async throws {
+        defer { stoppedEvent.fire() }
         let core = core
         let configuration = core.configuration
         let ingest = OpsIngest(core: core)
@@ -212,11 +237,35 @@ public final class GatewayServer: Sendable {
                         successTerminationBehavior: $0 is ReadinessService || $0 is ShutdownDelayService
                             ? .ignore : .cancelGroup)
                 },
-                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: core.logger))
         core.shutdown.withLock { $0 = { Task { await group.triggerGracefulShutdown() } } }
-        try await group.run()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            if handleSignals {
+                let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+                tasks.addTask { await Self.handle(signals, core: core) }
+            }
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            // The service group ends first; the signal task only ends by cancellation.
+            try await tasks.next()
+        }
         core.logger.info("stopped")
+    }
+
+    /// SIGTERM or SIGINT starts the graceful shutdown; one that comes while the gateway is
+    /// already shutting down (after a signal, a `shutdown` op or `/-/quit`) ends
+    /// `--shutdown-delay` at once: the operator does not want to wait for a last scrape.
+    static func handle(_ signals: UnixSignalsSequence, core: GatewayCore) async {
+        for await signal in signals {
+            if core.shutdownRequested.load(ordering: .relaxed) {
+                core.logger.info(
+                    "signal received while shutting down: ending the shutdown delay", metadata: ["signal": "\(signal)"])
+                core.endShutdownDelay()
+            } else {
+                core.logger.info("signal received: shutting down", metadata: ["signal": "\(signal)"])
+                core.requestShutdown()
+            }
+        }
     }
 }
 
@@ -230,7 +279,7 @@ struct ExpiryService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
-                let now = UnixTime.nowMs()
+                let now = core.clock.nowMs()
                 core.metrics.countExpired(core.store.expire(nowMs: now))
                 if let ttl { core.metrics.countExpiredSeries(core.store.expireAggregate(nowMs: now, ttlMs: ttl)) }
             }
@@ -257,8 +306,9 @@ struct AggregateFlushService: Service {
 }
 
 /// `--shutdown-delay`: told of the shutdown after `/-/ready` turned 503 and before the HTTP
-/// server stops, it waits the delay, so `/metrics` (and the ops listeners) keep serving for a
-/// last scrape.
+/// server stops, it waits the delay on the gateway's clock, so `/metrics` (and the ops
+/// listeners) keep serving for a last scrape. A second signal
+/// (``GatewayCore/endShutdownDelay()``) ends the wait at once.
 struct ShutdownDelayService: Service {
     let core: GatewayCore
 
@@ -266,7 +316,49 @@ struct ShutdownDelayService: Service {
         try? await gracefulShutdown()
         let delay = core.configuration.shutdownDelayMs
         core.logger.info("shutting down after the delay", metadata: ["delay_ms": "\(delay)"])
-        try? await Task.sleep(for: .milliseconds(delay))
+        let clock = core.clock
+        let cut = core.delayCut
+        await withTaskGroup(of: Void.self) { wait in
+            wait.addTask { await clock.sleep(milliseconds: delay) }
+            wait.addTask { await cut.wait() }
+            await wait.next()
+            wait.cancelAll()
+        }
+    }
+}
+
+/// Fires once; ``wait()`` returns when it has fired (at once if it already had) or when the
+/// waiting task is cancelled.
+final class OneShotEvent: Sendable {
+    private let state = Mutex<(fired: Bool, nextID: Int, waiters: [Int: CheckedContinuation<Void, Never>])>(
+        (false, 0, [:]))
+
+    func fire() {
+        let waiters = state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.fired || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
     }
 }
 

@@ -41,7 +41,11 @@ public struct GatewayConfiguration: Sendable {
     public var ops = OpsConfiguration()
     /// `--shutdown-delay`: on SIGTERM or a `shutdown` op, how long `/metrics` keeps being served
     /// (with `/-/ready` at 503) before the gateway stops, so Prometheus can scrape a last time.
+    /// A second SIGTERM or SIGINT during the delay ends it at once.
     public var shutdownDelayMs: Int64 = 0
+    /// Where the gateway reads the time of day (``GatewayClock/system`` unless a test moves
+    /// time itself with a ``ManualGatewayClock``).
+    public var clock: GatewayClock = .system
     /// `--extra-labels`, `--extra-labels-file`, `--extra-labels.source-app`: labels added to
     /// every series the gateway exposes or forwards that does not have them, sorted by name.
     public var extraLabels: [Label] = []

@@ -131,7 +131,9 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("shutdown-delay"),
-        help: "On SIGTERM or a shutdown op, keep serving /metrics this long (with /-/ready at 503) before stopping.")
+        help:
+            "On SIGTERM or a shutdown op, keep serving /metrics this long (with /-/ready at 503) before stopping; a second SIGTERM or SIGINT ends it."
+    )
     var shutdownDelay = "0"
 
     @Option(

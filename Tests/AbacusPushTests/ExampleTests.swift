@@ -157,19 +157,19 @@ struct ExampleTests {
     func loadWorkerSigterm() async throws {
         guard let binary = ExampleBinary.require("LoadWorkerExample") else { return }
         try await InProcessGateway.with { baseURL, _ in
-            let child = try ChildProcess(
+            let child = try CapturedChild(
                 binary,
                 [
                     "--export-url", baseURL, "--interval", "0.2", "--duration", "600", "--job-uuid", "uuid-test",
                     "--agent", "agent-test",
                 ])
             defer { child.remove() }
-            let pushed = try await eventually(upTo: 30) {
+            let pushed = try await eventually {
                 try await Scraped.fetch(baseURL).value("requests_total", Self.workerSeries) != nil
             }
             #expect(pushed, "no push arrived: \(child.stdout)\(child.stderr)")
             child.signal(SIGTERM)
-            let status = await child.wait(upTo: 30)
+            let status = await child.wait()
             #expect(status == 0, "\(child.stdout)\(child.stderr)")
             let totals = try #require(WorkerTotals(child.stdout), "\(child.stdout)")
             let scrape = try await Scraped.fetch(baseURL)

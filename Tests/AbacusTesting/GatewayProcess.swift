@@ -15,7 +15,7 @@ public import Foundation
 public final class GatewayProcess: @unchecked Sendable {
     /// The data directory (the SQLite file is `gateway.sqlite` in it unless the arguments say otherwise).
     public let directory: URL
-    public private(set) var process: Process?
+    public private(set) var process: ChildProcess?
     public private(set) var port: Int = 0
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var logURL: URL { directory.appendingPathComponent("gateway.log") }
@@ -41,44 +41,36 @@ public final class GatewayProcess: @unchecked Sendable {
         if !FileManager.default.fileExists(atPath: logURL.path) {
             _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         }
-        let log = try FileHandle(forWritingTo: logURL)
-        try log.seekToEnd()
-        let before = log.offsetInFile
-        defer { try? log.close() }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = all
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let before = (try? FileManager.default.attributesOfItem(atPath: logURL.path)[.size] as? Int) ?? 0
+        let process = try ChildProcess(executable, all, directory: directory, output: logURL)
         self.process = process
 
-        let deadline = Date().addingTimeInterval(60)
+        // Generous: only a gateway that never gets there fails (a loaded 2-core machine can
+        // take many seconds to start a debug build).
+        let deadline = Date().addingTimeInterval(120)
         port = 0
         while port == 0 {
-            if !process.isRunning {
-                throw PeerError("abacus gateway exited (status \(process.terminationStatus)):\n\(self.log)")
+            if let status = process.terminationStatus {
+                throw PeerError("abacus gateway exited (status \(status)):\n\(self.log)")
             }
             if let text = try? String(contentsOf: logURL, encoding: .utf8) {
-                let fresh = String(decoding: Array(text.utf8).dropFirst(Int(before)), as: UTF8.self)
+                let fresh = String(decoding: Array(text.utf8).dropFirst(before), as: UTF8.self)
                 if let range = fresh.range(of: "msg=listening address=127.0.0.1:") {
                     let digits = fresh[range.upperBound...].prefix { $0.isNumber }
                     port = Int(digits) ?? 0
                 }
             }
-            if Date() > deadline { throw PeerError("abacus gateway did not listen within 60 s:\n\(self.log)") }
+            if Date() > deadline { throw PeerError("abacus gateway did not listen within 120 s:\n\(self.log)") }
             if port == 0 { try await Task.sleep(nanoseconds: 20_000_000) }
         }
         while true {
             if let response = try? await HTTP.request("GET", baseURL + "/-/ready", timeout: 2), response.status == 200 {
                 return
             }
-            if !process.isRunning {
-                throw PeerError("abacus gateway exited (status \(process.terminationStatus)):\n\(self.log)")
+            if let status = process.terminationStatus {
+                throw PeerError("abacus gateway exited (status \(status)):\n\(self.log)")
             }
-            if Date() > deadline { throw PeerError("abacus gateway not ready within 60 s:\n\(self.log)") }
+            if Date() > deadline { throw PeerError("abacus gateway not ready within 120 s:\n\(self.log)") }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
     }
@@ -93,42 +85,25 @@ public final class GatewayProcess: @unchecked Sendable {
     /// cooperative pool: with two cores that pool has two threads, and two tests blocked in
     /// waits like this one would stall every other test's timers and sockets.
     @discardableResult
-    public func stop(grace: TimeInterval = 20) async -> Int32 {
+    public func stop(grace: TimeInterval = 60) async -> Int32 {
         guard let process else { return 0 }
         self.process = nil
-        nonisolated(unsafe) let running = process
-        let status = try? await RawSockets.offThread {
-            ProcessRunner.stop(running, grace: grace)
-            running.waitUntilExit()
-            return running.terminationStatus
-        }
-        return status ?? -1
+        return await process.stop(grace: grace)
     }
 
     /// `kill -9`: no chance to commit or clean up.
     public func kill9() async {
         guard let process else { return }
         self.process = nil
-        nonisolated(unsafe) let running = process
-        _ = try? await RawSockets.offThread {
-            kill(running.processIdentifier, SIGKILL)
-            running.waitUntilExit()
-        }
+        _ = try? await RawSockets.offThread { process.killSync() }
     }
 
     /// Kills the gateway if it still runs (SIGKILL: this is the clean-up after a test, which
     /// stopped it itself unless it failed) and removes the directory.
     public func remove() {
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process?.killSync()
         process = nil
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    deinit {
-        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
 

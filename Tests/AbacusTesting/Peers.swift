@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import Testing
 
 #if canImport(FoundationNetworking)
@@ -133,14 +134,10 @@ public struct PeerError: Error, CustomStringConvertible {
 }
 
 /// Runs a program to completion with its output captured in temporary files (no pipe can fill
-/// up and deadlock), optionally feeding `stdin`, and kills it after `timeout` seconds.
-///
-/// Keep the test process under about a thousand open descriptors: Foundation's `Process.run()`
-/// in Swift 6.3.1 reads 256 bytes past each `/proc/self/fd` entry (fixed upstream in
-/// swift-corelibs-foundation#5472), which runs off the end of glibc's 32 KiB directory buffer,
-/// and kills the whole test process with SIGSEGV, once that buffer is full (about 1,350 entries).
+/// up and deadlock), optionally feeding `stdin`, and kills it after `timeout` seconds. The
+/// child is a ``ChildProcess`` (killed with the test process, none of its descriptors).
 public enum ProcessRunner {
-    public struct Output {
+    public struct Output: Sendable {
         public var status: Int32
         public var stdout: [UInt8]
         public var stderr: [UInt8]
@@ -150,91 +147,36 @@ public enum ProcessRunner {
 
     public static func run(
         _ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil,
-        environment: [String: String]? = nil, timeout: TimeInterval = 60
+        environment: [String: String]? = nil, directory: URL? = nil, timeout: TimeInterval = 120
     ) async throws -> Output {
         // The wait blocks a thread; keep it off the cooperative pool Swift Testing runs on.
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(
-                    with: Result {
-                        try runSync(executable, arguments, stdin: stdin, environment: environment, timeout: timeout)
-                    })
-            }
+        try await RawSockets.offThread {
+            try runSync(
+                executable, arguments, stdin: stdin, environment: environment, directory: directory, timeout: timeout)
         }
     }
 
     public static func runSync(
         _ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil,
-        environment: [String: String]? = nil, timeout: TimeInterval = 60
+        environment: [String: String]? = nil, directory: URL? = nil, timeout: TimeInterval = 120
     ) throws -> Output {
-        let directory = try Peers.temporaryDirectory("run")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let inURL = directory.appendingPathComponent("stdin")
-        let outURL = directory.appendingPathComponent("stdout")
-        let errURL = directory.appendingPathComponent("stderr")
+        let scratch = try Peers.temporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let inURL = scratch.appendingPathComponent("stdin")
+        let outURL = scratch.appendingPathComponent("stdout")
+        let errURL = scratch.appendingPathComponent("stderr")
         try Data(stdin ?? []).write(to: inURL)
-        // posix_spawn rather than Foundation's Process.run, which can crash the whole test
-        // process (see the type's documentation); this runner is called the most.
-        var environmentLines = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }
-            .map { "\($0.key)=\($0.value)" }
-        environmentLines.sort()
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inURL.path, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // The test process's descriptors are not the child's: a listening socket a child kept
-        // open would outlive its gateway. glibc has addclosefrom_np; Swift's Glibc module does
-        // not show it, so it is looked up.
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-        else { throw PeerError("glibc without posix_spawn_file_actions_addclosefrom_np") }
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
-        let envp = environmentLines.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
+        let child = try ChildProcess(
+            executable, arguments, environment: environment, directory: directory, stdin: inURL, output: outURL,
+            error: errURL, append: false)
+        guard let status = child.waitSync(timeout: timeout) else {
+            child.killSync()
+            throw PeerError("\(executable.lastPathComponent) \(arguments) did not finish within \(timeout) s")
         }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
-        guard spawned == 0 else {
-            throw PeerError("cannot start \(executable.path): \(String(cString: strerror(spawned)))")
-        }
-        var status: Int32 = 0
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            let waited = waitpid(pid, &status, WNOHANG)
-            if waited == pid { break }
-            if waited < 0 && errno != EINTR { throw PeerError("waitpid: errno \(errno)") }
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                throw PeerError("\(executable.lastPathComponent) \(arguments) did not finish within \(timeout) s")
-            }
-            usleep(10_000)
-        }
-        // Exited: the exit code; killed: the signal number (as Process reports it).
-        let signal = status & 0x7F
-        let exitStatus = signal == 0 ? (status >> 8) & 0xFF : signal
         return Output(
-            status: exitStatus,
+            status: status,
             stdout: Array(try Data(contentsOf: outURL)),
             stderr: Array(try Data(contentsOf: errURL)))
-    }
-
-    /// SIGTERM, up to `grace` seconds to exit, then SIGKILL; by PID, never by name.
-    public static func stop(_ process: Process, grace: TimeInterval = 5) {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(grace)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            while process.isRunning { usleep(10_000) }
-        }
     }
 }
 
@@ -243,17 +185,21 @@ public enum ProcessRunner {
 ///
 /// Use it through ``withServer(_:arguments:readyPath:body:)``, which stops the process by PID
 /// (SIGTERM, then SIGKILL) and removes the directory however the body ends.
-public final class PeerServer: @unchecked Sendable {
+public final class PeerServer: Sendable {
     public let port: Int
     public let directory: URL
-    public let process = Process()
+    private let child = Mutex<ChildProcess?>(nil)
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var logURL: URL { directory.appendingPathComponent("server.log") }
+    /// The running server (`nil` before the start).
+    public var process: ChildProcess? { child.withLock { $0 } }
 
     public init(port: Int, directory: URL) {
         self.port = port
         self.directory = directory
     }
+
+    func started(_ process: ChildProcess) { child.withLock { $0 = process } }
 
     public var log: String {
         (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
@@ -262,17 +208,13 @@ public final class PeerServer: @unchecked Sendable {
     /// SIGTERM, up to 5 s to exit, then SIGKILL; the wait runs on a thread of its own, never
     /// on the cooperative pool (two blocked waits there would stall every other test).
     public func stop() async {
-        nonisolated(unsafe) let process = process
-        _ = try? await RawSockets.offThread { ProcessRunner.stop(process) }
+        await process?.stop(grace: 5)
         try? FileManager.default.removeItem(at: directory)
     }
 
     /// SIGKILL at once and remove the directory: the fallback when the start itself failed.
     func kill() {
-        if process.isRunning {
-            _ = Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process?.killSync()
         try? FileManager.default.removeItem(at: directory)
     }
 }
@@ -315,28 +257,21 @@ private func start(
     for (file, contents) in files {
         try expand(contents).write(to: server.directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
     }
-    _ = FileManager.default.createFile(atPath: server.logURL.path, contents: nil)
-    let log = try FileHandle(forWritingTo: server.logURL)
-    defer { try? log.close() }
-    server.process.executableURL = executable
-    server.process.arguments = arguments.map(expand)
-    server.process.currentDirectoryURL = server.directory
-    server.process.standardInput = FileHandle.nullDevice
-    server.process.standardOutput = log
-    server.process.standardError = log
-    try server.process.run()
+    let process = try ChildProcess(
+        executable, arguments.map(expand), directory: server.directory, output: server.logURL)
+    server.started(process)
 
-    let deadline = Date().addingTimeInterval(60)
+    let deadline = Date().addingTimeInterval(120)
     while true {
-        if !server.process.isRunning {
-            throw PeerError("\(name) exited (status \(server.process.terminationStatus)) before ready:\n\(server.log)")
+        if let status = process.terminationStatus {
+            throw PeerError("\(name) exited (status \(status)) before ready:\n\(server.log)")
         }
         if let response = try? await HTTP.request("GET", server.baseURL + readyPath, timeout: 2),
             response.status == 200
         {
             break
         }
-        if Date() > deadline { throw PeerError("\(name) not ready within 60 s:\n\(server.log)") }
+        if Date() > deadline { throw PeerError("\(name) not ready within 120 s:\n\(server.log)") }
         try await Task.sleep(nanoseconds: 100_000_000)
     }
 }

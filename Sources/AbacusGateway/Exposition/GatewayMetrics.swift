@@ -71,6 +71,7 @@ public final class GatewayMetrics: Sendable {
         ("abacus_push_rejections_total", .counter),
         ("abacus_pushes_total", .counter),
         ("abacus_series", .gauge),
+        ("abacus_storage_uncommitted_changes", .gauge),
         ("abacus_runtime_malloc_free_bytes", .gauge),
         ("abacus_runtime_malloc_in_use_bytes", .gauge),
         ("abacus_runtime_malloc_system_bytes", .gauge),
@@ -150,7 +151,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The families, sorted by name. `process` families come from /proc (Linux).
-    public func families(groups: Int, lines: Int, aggregated: Int = 0) -> [MetricFamily] {
+    public func families(groups: Int, lines: Int, aggregated: Int = 0, uncommitted: Int = 0) -> [MetricFamily] {
         let state = state.withLock { $0 }
         let drops = udpDrops.withLock { $0 }?()
         var families: [MetricFamily] = [
@@ -208,6 +209,12 @@ public final class GatewayMetrics: Sendable {
                 name: "abacus_series", type: .gauge,
                 help: "Sample lines stored, over all groups and aggregated series.",
                 metrics: [Metric(value: .gauge(Double(lines)))]),
+            MetricFamily(
+                name: "abacus_storage_uncommitted_changes", type: .gauge,
+                help:
+                    "Changes applied in memory and not yet committed to storage (socket ops wait for the next "
+                    + "--ops.commit-interval); 0 when everything applied is durable.",
+                metrics: [Metric(value: .gauge(Double(uncommitted)))]),
         ]
         if let drops {
             families.append(

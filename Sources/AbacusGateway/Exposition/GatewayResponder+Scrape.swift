@@ -9,8 +9,10 @@ extension GatewayResponder {
     func scrape(_ request: Request) -> Response {
         let format = Negotiation.format(accept: request.headers[.accept])
         let snapshot = gateway.store.snapshot()
+        let uncommitted = gateway.journal.map { $0.uncommitted + gateway.store.unflushedCount } ?? 0
         let own = gateway.metrics.families(
-            groups: snapshot.groupCount, lines: snapshot.lineCount, aggregated: snapshot.aggregatedCount)
+            groups: snapshot.groupCount, lines: snapshot.lineCount, aggregated: snapshot.aggregatedCount,
+            uncommitted: uncommitted)
         var body = ScrapeRenderer.render(
             snapshot, own: own, format: format, extraLabels: gateway.configuration.extraLabels)
         var headers: HTTPFields = [.contentType: format.contentType]

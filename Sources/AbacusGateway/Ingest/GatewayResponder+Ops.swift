@@ -75,7 +75,7 @@ extension GatewayResponder {
                         + "(--push.max-series-per-push)")
             }
             let ticket = try gateway.store.aggregate(
-                families, labels: labels, extra: gateway.configuration.extraLabels, nowMs: UnixTime.nowMs())
+                families, labels: labels, extra: gateway.configuration.extraLabels, nowMs: gateway.clock.nowMs())
             if let failure = await gateway.waitCommitted(ticket) {
                 gateway.metrics.countPush(method: "aggregate", outcome: "failed")
                 return failure

@@ -33,7 +33,7 @@ extension GatewayResponder {
             gateway.metrics.countPush(method: method.rawValue, outcome: "accepted")
             return Response(status: .accepted)
         }
-        let nowMs = UnixTime.nowMs()
+        let nowMs = gateway.clock.nowMs()
         // A refused push that creates its group gives it this TTL (the default if the push's is invalid).
         var ttl = gateway.configuration.defaultTTLMs
         // The store records its own refusals' failure times; the handler records the others.
@@ -66,7 +66,7 @@ extension GatewayResponder {
     /// path as after `/metrics/`) start each group's part. All groups are applied, or none.
     func batch(_ request: Request) async -> Response {
         let method = request.method
-        let nowMs = UnixTime.nowMs()
+        let nowMs = gateway.clock.nowMs()
         do throws(PushRejection) {
             let ttl = try ttlMs(request)
             let body = try await collect(request)

@@ -125,12 +125,3 @@ public struct GatewayResponder: HTTPResponder {
         return Response(status: .accepted)
     }
 }
-
-/// Wall-clock time in Unix milliseconds.
-enum UnixTime {
-    static func nowMs() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-    }
-}

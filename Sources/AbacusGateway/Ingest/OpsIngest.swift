@@ -35,7 +35,7 @@ final class OpsIngest: Sendable {
         _ read: ((OpsItem) -> Void) -> Void
     ) -> OpsOutcome {
         let outcome = core.store.applyOps(
-            policy: policy ?? self.policy, nowMs: UnixTime.nowMs(), commit: commit, read)
+            policy: policy ?? self.policy, nowMs: core.clock.nowMs(), commit: commit, read)
         account(outcome, transport: transport)
         return outcome
     }
@@ -58,7 +58,7 @@ final class OpsIngest: Sendable {
     }
 
     func log(_ rejections: [OpsOutcome.Rejection], _ transport: IngestTransport) {
-        let second = UnixTime.nowMs() / 1000
+        let second = core.clock.nowMs() / 1000
         let (allowed, suppressedBefore) = logLimiter.withLock { state -> (Int, Int) in
             var suppressed = 0
             if state.second != second {

@@ -116,6 +116,11 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Changes queued and not yet committed (0: everything handed to the journal is durable).
+    public var uncommitted: Int {
+        state.withLock { Int(clamping: $0.nextTicket - 1 - $0.committed) }
+    }
+
     /// Takes everything pending (the writer's side).
     func takePending() -> Batch? {
         state.withLock { state in

@@ -127,6 +127,10 @@ extension GroupStore {
     /// Forgets which aggregated series changed (after a restore: they are stored already).
     func clearDirty() { state.withLock { $0.discardDirty() } }
 
+    /// Aggregated series changed since the last flush to the journal (socket ops waiting for
+    /// the next `--ops.commit-interval`).
+    public var unflushedCount: Int { state.withLock { $0.aggregate.dirty.count } }
+
     /// Number of aggregated series.
     public var aggregatedCount: Int { state.withLock { $0.aggregate.count } }
 

@@ -173,7 +173,7 @@ struct LivePeerInteropTests {
             let base = server.baseURL
             // Wait until it has scraped itself a few times, so that its scrape, TSDB and HTTP
             // metrics have children.
-            let deadline = Date().addingTimeInterval(30)
+            let deadline = Date().addingTimeInterval(2 * Patience.seconds)
             var scrapes = 0.0
             while scrapes < 3, Date() < deadline {
                 try await Task.sleep(nanoseconds: 500_000_000)

@@ -70,7 +70,7 @@ struct ScrapeInteropTests {
     func check(_ server: PeerServer, expected: [PeerSample], om: Bool) async throws {
         // Wait for a successful scrape.
         var scraped: [QueryResult.Series] = []
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(2 * Patience.seconds)
         while Date() < deadline {
             scraped = try await query(server, "scrape_samples_scraped{job=\"abacus\"}")
             if let up = try await query(server, "up{job=\"abacus\"}").first, up.value == "1", !scraped.isEmpty {

@@ -1,3 +1,4 @@
+import AbacusTesting
 import Foundation
 import Testing
 
@@ -127,13 +128,10 @@ struct AdminAPITests {
             let response = try await api.request("POST", "/-/quit")
             #expect(response.status == 200)
             #expect(response.text == "shutting down\n")
-            let deadline = Date().addingTimeInterval(5)
-            var stopped = false
-            while Date() < deadline, !stopped {
-                stopped = (try? await api.get("/-/healthy")) == nil
-                if !stopped { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(stopped)
+            // The gateway's run() returns: waited for as an event, not a deadline.
+            let server = api.server
+            #expect(await within { await server.stopped() } != nil, "still running \(Patience.seconds) s after /-/quit")
+            #expect((try? await api.get("/-/healthy")) == nil, "still answering after it stopped")
         }
     }
 

@@ -10,7 +10,7 @@ extension DurabilityTests {
     /// holds, byte for byte, its last acknowledged body or a body sent after it (in flight at
     /// the kill, maybe committed). Three kill/restart cycles; the database passes
     /// `PRAGMA integrity_check` after each kill.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func killNineLosesNoAcknowledgedPush() async throws {
         let clock = ContinuousClock.now
         var random = SeededGenerator.fromEnvironment("killNineLosesNoAcknowledgedPush")

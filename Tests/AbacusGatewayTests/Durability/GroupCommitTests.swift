@@ -5,7 +5,7 @@ import Testing
 extension DurabilityTests {
     /// 200 concurrent pushes share transactions: `abacus_journal_commit_duration_seconds_count`
     /// grows by less than 200, and every push is stored after a restart.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func concurrentPushesShareCommits() async throws {
         let clock = ContinuousClock.now
         let gateway = try GatewayProcess()

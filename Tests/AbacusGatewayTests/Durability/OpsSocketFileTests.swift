@@ -17,7 +17,7 @@ extension DurabilityTests {
         /// A stale socket file at the main and at a pool path (bound by this process, closed,
         /// not unlinked: nothing accepts on it) is replaced at start: the gateway starts, both
         /// paths accept and take ops, with mode 0660; SIGTERM removes them.
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func staleSocketFilesAreReplaced() async throws {
             let gateway = try GatewayProcess()
             defer { gateway.remove() }
@@ -45,7 +45,7 @@ extension DurabilityTests {
         /// A socket file another process listens on (here: this test process) stops the start:
         /// exit status non-zero, the log names the path and says it is in use; the file is not
         /// removed and the other listener still accepts on it.
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func aLiveListenerAtThePathStopsTheStart() async throws {
             let directory = try Peers.temporaryDirectory("ops-live")
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -63,7 +63,7 @@ extension DurabilityTests {
         /// A live listener that accepts nothing and whose accept queue is full (a hung server)
         /// is still a live listener: the start fails within seconds (non-zero, "in use") and
         /// leaves its file alone; it must neither hang nor take the path over.
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func aHungListenerWithAFullAcceptQueueStopsTheStart() async throws {
             let directory = try Peers.temporaryDirectory("ops-hung")
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -91,7 +91,7 @@ extension DurabilityTests {
         /// A second gateway on the Unix socket path of a running one fails to start (non-zero,
         /// "in use" in its log) and leaves the first one's socket alone: the file is still
         /// there and the first gateway still takes ops through it.
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func aSecondGatewayOnTheSamePathFailsAndLeavesTheFirstAlone() async throws {
             let gateway = try GatewayProcess()
             defer { gateway.remove() }
@@ -116,7 +116,7 @@ extension DurabilityTests {
         /// A regular file at the socket path is not deleted and stops the start (non-zero,
         /// "exists and is not a socket"). The same for a regular file at a pool path: the main
         /// socket, bound before the pool, is not left behind.
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func aRegularFileAtThePathIsKeptAndStopsTheStart() async throws {
             let directory = try Peers.temporaryDirectory("ops-file")
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -145,7 +145,7 @@ extension DurabilityTests {
         /// 0660; every one accepts and its ops are counted (`transport="unix"`); SIGTERM
         /// removes them all. `--ops.unix-socket-mode=0600` gives 0600. A mode that is not octal
         /// permissions refuses to start.
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func socketModesAndThePool() async throws {
             let gateway = try GatewayProcess()
             defer { gateway.remove() }
@@ -197,7 +197,7 @@ extension DurabilityTests {
         /// them before `le`; HTTP ops too. The flag wins over the file for a name in both.
         /// After a restart with the same flags the series are the same ones (an `inc` goes on
         /// from the restored value, no duplicate).
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func extraLabelsFromTheFlagAndTheFile() async throws {
             let gateway = try GatewayProcess()
             defer { gateway.remove() }
@@ -247,7 +247,7 @@ extension DurabilityTests {
 
         /// An invalid extra label in the flag or in the file makes the gateway refuse to start:
         /// exit status non-zero, and the message names the flag and the problem.
-        @Test(.timeLimit(.minutes(2)))
+        @Test(.timeLimit(.minutes(5)))
         func invalidExtraLabelsRefuseToStart() async throws {
             let directory = try Peers.temporaryDirectory("ops-labels")
             defer { try? FileManager.default.removeItem(at: directory) }

@@ -6,7 +6,7 @@ extension DurabilityTests {
     /// A varied store survives SIGTERM and a start: `/metrics` (text and OpenMetrics) is
     /// byte-identical apart from the gateway's own families, push times included, and so is
     /// `/api/v1/metrics`.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func restartKeepsEverythingByteForByte() async throws {
         let clock = ContinuousClock.now
         let gateway = try GatewayProcess()
@@ -130,7 +130,7 @@ extension DurabilityTests {
     }
 
     /// `--storage.path=:memory:` keeps nothing across a restart and writes no file.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func inMemoryStorageKeepsNothing() async throws {
         let clock = ContinuousClock.now
         let gateway = try GatewayProcess()

@@ -176,13 +176,13 @@ struct PrometheusQueryAnswer: Decodable {
 
     /// Asks `query` until the answer has at least `count` series or `timeout` seconds passed.
     static func poll(
-        _ baseURL: String, _ query: String, count: Int = 1, timeout: TimeInterval = 30
+        _ baseURL: String, _ query: String, count: Int = 1, timeout: TimeInterval = 2 * Patience.seconds
     ) async throws -> [Series] {
         let deadline = Date().addingTimeInterval(timeout)
         var last: [Series] = []
         while Date() < deadline {
             let response = try await HTTP.request(
-                "GET", baseURL + "/api/v1/query?query=" + Interop.queryEscaped(query), timeout: 5)
+                "GET", baseURL + "/api/v1/query?query=" + Interop.queryEscaped(query), timeout: 30)
             if response.status == 200,
                 let answer = try? JSONDecoder().decode(PrometheusQueryAnswer.self, from: Data(response.body))
             {

@@ -13,9 +13,9 @@ import Testing
 struct OpsClientTests {
     static let jobs = #"{"name":"jobs_total","help":"Jobs run","labels":{"queue":"mail"},"op":"inc","value":1}"#
 
-    /// Runs `client` with `arguments` and `stdin`; expects it to exit 0 within 15 s.
+    /// Runs `client` with `arguments` and `stdin`; expects it to exit 0.
     static func run(_ client: URL, _ arguments: [String], stdin: String) async throws {
-        let output = try await ProcessRunner.run(client, arguments, stdin: Array(stdin.utf8), timeout: 15)
+        let output = try await ProcessRunner.run(client, arguments, stdin: Array(stdin.utf8))
         #expect(output.status == 0, "\(client.lastPathComponent) \(arguments): \(output.stderrText)")
     }
 
@@ -45,12 +45,9 @@ struct OpsClientTests {
     /// the connection open after its input ends (it waits for the server to close, as it did
     /// with the original server). The message must be applied at once all the same, and the
     /// open connection must not hold up other clients.
-    /// Ends a child we started, by PID, at once (SIGKILL: the test process may ignore SIGTERM,
-    /// which children inherit).
-    static func kill(_ process: Process) {
-        guard process.isRunning else { return }
-        _ = Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    /// Ends a child we started, by PID, at once.
+    static func kill(_ process: ChildProcess) {
+        process.killSync()
     }
 
     @Test("echo '…' | nc -U socket (no -N): applied at once, other clients not held up")
@@ -61,15 +58,7 @@ struct OpsClientTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             let input = directory.appendingPathComponent("line.json")
             try Data((Self.jobs + "\n").utf8).write(to: input)
-            let stdin = try FileHandle(forReadingFrom: input)
-            defer { try? stdin.close() }
-            let process = Process()
-            process.executableURL = nc
-            process.arguments = ["-U", ops.unixPaths[0]]
-            process.standardInput = stdin
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess(nc, ["-U", ops.unixPaths[0]], stdin: input)
             defer { Self.kill(process) }
             let applied = try await ops.wait(for: #"jobs_total{queue="mail"}"#, toBe: 1)
             #expect(applied.value(#"jobs_total{queue="mail"}"#) == 1, "not applied while nc is connected")

@@ -166,7 +166,8 @@ struct OpsHarness: Sendable {
     func scrape() async throws -> ScrapeText { try await api.scrape() }
 
     /// Polls `/metrics` (every 20 ms, up to `seconds`) until `condition` holds; the last scrape.
-    func wait(upTo seconds: Double = 5, until condition: (ScrapeText) -> Bool) async throws -> ScrapeText {
+    func wait(upTo seconds: Double = Patience.seconds, until condition: (ScrapeText) -> Bool) async throws -> ScrapeText
+    {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let scrape = try await api.scrape()
@@ -176,7 +177,9 @@ struct OpsHarness: Sendable {
     }
 
     /// Polls until `series` has `value` (at most `seconds`); the last scrape.
-    func wait(for series: String, toBe value: Double, upTo seconds: Double = 5) async throws -> ScrapeText {
+    func wait(for series: String, toBe value: Double, upTo seconds: Double = Patience.seconds) async throws
+        -> ScrapeText
+    {
         try await wait(upTo: seconds) { $0.value(series) == value }
     }
 }

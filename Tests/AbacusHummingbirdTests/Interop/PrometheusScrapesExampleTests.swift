@@ -66,7 +66,7 @@ struct PrometheusScrapesExampleTests {
 
     func check(_ server: PeerServer, scrape: Scrape) async throws {
         // Two successful scrapes, so the /metrics route has counted one of its own.
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(2 * Patience.seconds)
         var scrapes: [PrometheusQuery.Series] = []
         while Date() < deadline {
             scrapes = try await PrometheusQuery.run(

@@ -18,7 +18,7 @@ final class ExampleProcess: @unchecked Sendable {
     static let executable: URL? = BuiltExecutable.url(name)
 
     let directory: URL
-    let process = Process()
+    private(set) var process: ChildProcess?
     private(set) var port = 0
     var logURL: URL { directory.appendingPathComponent("example.log") }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
@@ -43,38 +43,25 @@ final class ExampleProcess: @unchecked Sendable {
     }
 
     private func start(_ executable: URL) async throws {
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        defer { try? log.close() }
-        process.executableURL = executable
-        process.arguments = ["--host", "127.0.0.1", "--port", "0"]
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
+        let process = try ChildProcess(
+            executable, ["--host", "127.0.0.1", "--port", "0"], directory: directory, output: logURL)
+        self.process = process
+        let deadline = Date().addingTimeInterval(120)
         while port == 0 {
-            if !process.isRunning {
-                throw PeerError("\(Self.name) exited (status \(process.terminationStatus)):\n\(self.log)")
+            if let status = process.terminationStatus {
+                throw PeerError("\(Self.name) exited (status \(status)):\n\(self.log)")
             }
             if let range = self.log.range(of: "listening on 127.0.0.1:") {
                 port = Int(self.log[range.upperBound...].prefix { $0.isNumber }) ?? 0
             }
-            if Date() > deadline { throw PeerError("\(Self.name) did not listen within 60 s:\n\(self.log)") }
+            if Date() > deadline { throw PeerError("\(Self.name) did not listen within 120 s:\n\(self.log)") }
             if port == 0 { try await Task.sleep(for: .milliseconds(20)) }
         }
     }
 
-    /// SIGTERM, then the exit status (SIGKILL after 10 s); the wait runs on its own thread.
+    /// SIGTERM, then the exit status (SIGKILL after 60 s); the wait runs on its own thread.
     func stop() async -> Int32 {
-        let running = process
-        guard running.isRunning || running.processIdentifier != 0 else { return -1 }
-        let status = try? await RawSockets.offThread {
-            ProcessRunner.stop(running, grace: 10)
-            running.waitUntilExit()
-            return running.terminationStatus
-        }
-        return status ?? -1
+        guard let process else { return -1 }
+        return await process.stop(grace: 60)
     }
 }

@@ -1,9 +1,10 @@
+import AbacusTesting
 import Foundation
 import Testing
 
 /// Polls `condition` every 10 ms until it holds or `seconds` pass; whether it held.
 @discardableResult
-func eventually(upTo seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(upTo seconds: Double = Patience.seconds, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
         if try await condition() { return true }

@@ -38,60 +38,38 @@ enum ExampleBinary {
     }
 }
 
-/// A child process whose output goes to files, for programs a test stops itself (SIGTERM).
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
+/// A program a test stops itself (SIGTERM), with standard output and error in files of its
+/// own directory.
+final class CapturedChild: Sendable {
+    let process: ChildProcess
     let directory: URL
     var stdoutURL: URL { directory.appendingPathComponent("stdout") }
     var stderrURL: URL { directory.appendingPathComponent("stderr") }
 
     init(_ executable: URL, _ arguments: [String]) throws {
         directory = try Peers.temporaryDirectory("child")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: stdoutURL)
-        let err = try FileHandle(forWritingTo: stderrURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        process = try ChildProcess(
+            executable, arguments, output: directory.appendingPathComponent("stdout"),
+            error: directory.appendingPathComponent("stderr"))
     }
 
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
     /// Sends `signal` by PID.
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { process.signal(signal) }
 
-    /// Waits for the exit (at most `seconds`, then SIGKILL) off the cooperative pool; the status.
-    func wait(upTo seconds: Double = 30) async -> Int32 {
-        let process = process
-        let status = try? await RawSockets.offThread {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return Int32(-9)
-            }
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-        return status ?? -1
+    /// Waits for the exit (at most `seconds`, then SIGKILL) off the cooperative pool; the
+    /// status, or -9 when it had to be killed.
+    func wait(upTo seconds: Double = 120) async -> Int32 {
+        if let status = await process.waitForExit(timeout: seconds) { return status }
+        _ = try? await RawSockets.offThread { self.process.killSync() }
+        return -9
     }
 
     /// Kills the process if it still runs and removes its directory.
     func remove() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.killSync()
         try? FileManager.default.removeItem(at: directory)
     }
 }
@@ -109,7 +87,7 @@ enum AuthenticatedPushgateway {
         let config = directory.appendingPathComponent("web.yml")
         try webConfig.write(to: config, atomically: true, encoding: .utf8)
         let port = try Peers.freePort()
-        let child = try ChildProcess(
+        let child = try CapturedChild(
             executable,
             [
                 "--web.listen-address=127.0.0.1:\(port)", "--web.config.file=\(config.path)",
@@ -117,7 +95,7 @@ enum AuthenticatedPushgateway {
             ])
         defer { child.remove() }
         let baseURL = "http://127.0.0.1:\(port)"
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(120)
         while true {
             if !child.process.isRunning { throw PeerError("pushgateway exited:\n\(child.stderr)") }
             if let response = try? await HTTP.request(
@@ -126,18 +104,18 @@ enum AuthenticatedPushgateway {
             {
                 break
             }
-            if Date() > deadline { throw PeerError("pushgateway not ready within 60 s:\n\(child.stderr)") }
+            if Date() > deadline { throw PeerError("pushgateway not ready within 120 s:\n\(child.stderr)") }
             try await Task.sleep(for: .milliseconds(100))
         }
         do {
             try await body(baseURL)
         } catch {
             child.signal(SIGTERM)
-            _ = await child.wait(upTo: 10)
+            _ = await child.wait(upTo: 30)
             throw error
         }
         child.signal(SIGTERM)
-        _ = await child.wait(upTo: 10)
+        _ = await child.wait(upTo: 30)
     }
 
     static func header(_ user: String, _ password: String) -> String {

@@ -83,7 +83,7 @@ final class RecordingServer: Sendable {
     }
 
     /// Polls until at least `count` requests arrived (at most `seconds`).
-    func waitForRequests(_ count: Int, upTo seconds: Double = 20) async throws -> [Request] {
+    func waitForRequests(_ count: Int, upTo seconds: Double = Patience.seconds) async throws -> [Request] {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             let seen = requests

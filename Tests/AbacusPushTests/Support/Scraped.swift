@@ -28,7 +28,7 @@ struct Scraped: Sendable {
 
     /// Polls `/metrics` (every 50 ms, at most `seconds`) until `condition` holds; the last scrape.
     static func poll(
-        _ baseURL: String, upTo seconds: Double = 20, until condition: (Scraped) -> Bool
+        _ baseURL: String, upTo seconds: Double = Patience.seconds, until condition: (Scraped) -> Bool
     ) async throws -> Scraped {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
