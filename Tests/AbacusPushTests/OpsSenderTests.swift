@@ -147,7 +147,8 @@ struct OpsSenderTests {
         await udp.close()
     }
 
-    @Test("a receiver that never reads: the write gives up with a timeout instead of blocking")
+    @Test(
+        "a receiver that never reads: the write gives up with a timeout instead of blocking", .timeLimit(.minutes(5)))
     func writeTimeout() async throws {
         let listener = try SilentListener()
         defer { listener.close() }
@@ -161,7 +162,8 @@ struct OpsSenderTests {
         } catch {
             #expect(error.code == .timeout, "\(error)")
         }
-        #expect(ContinuousClock.now - started < .seconds(15))
+        // Not before the timeout; that it ends at all is the time limit's to say.
+        #expect(ContinuousClock.now - started >= .milliseconds(500))
         await sender.close()
     }
 }

@@ -198,7 +198,7 @@ struct InstrumentTests {
         #expect(abs(median - 50) <= 6)
         // After the window, no observation is left: NaN (count and sum keep everything).
         let start = Date()
-        while !(summary.quantiles().first?.value.isNaN ?? false), Date().timeIntervalSince(start) < 10 {
+        while !(summary.quantiles().first?.value.isNaN ?? false), Date().timeIntervalSince(start) < Patience.seconds {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(summary.quantiles().first?.value.isNaN == true)
