@@ -119,7 +119,16 @@ struct FamilyBuilder: Sendable {
         switch type {
         case .histogram, .gaugeHistogram:
             family.metrics = partials.map {
-                Metric(labels: $0.labels, value: .histogram($0.histogram), timestampMs: $0.timestampMs)
+                var histogram = $0.histogram
+                // Text 0.0.4 lets the +Inf bucket go unwritten: it holds every observation, so it
+                // is the _count, as Prometheus' expfmt reads it (and the Pushgateway serves it).
+                // A _count below a written bucket is then caught as falling bucket counts.
+                if type == .histogram, let count = histogram.count,
+                    histogram.buckets.last.map({ $0.upperBound != .infinity }) ?? true
+                {
+                    histogram.buckets.append(Bucket(upperBound: .infinity, cumulativeCount: count))
+                }
+                return Metric(labels: $0.labels, value: .histogram(histogram), timestampMs: $0.timestampMs)
             }
         case .summary:
             family.metrics = partials.map {

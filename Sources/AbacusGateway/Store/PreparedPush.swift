@@ -36,8 +36,11 @@ public struct PreparedPush: Sendable {
         prepared.reserveCapacity(families.count)
         var lineCount = 0
         // A family without samples is dropped, as the Pushgateway's parser drops it: it neither
-        // replaces a family (POST) nor claims the name's type.
-        for position in families.indices where !families[position].metrics.isEmpty {
+        // replaces a family (POST) nor claims the name's type. So are pushed `push_time_seconds`
+        // and `push_failure_time_seconds`: the gateway writes its own, as the Pushgateway does
+        // (a client that pushes its whole registry may well have them).
+        for position in families.indices
+        where !families[position].metrics.isEmpty && !GroupStore.reservedNames.contains(families[position].name) {
             // Moved out of the array, so that its metrics are uniquely referenced and change in place.
             var family = MetricFamily(name: "", type: .untyped)
             swap(&family, &families[position])

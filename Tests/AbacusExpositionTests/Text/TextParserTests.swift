@@ -173,6 +173,58 @@ struct TextParserTests {
                         count: 2, sum: 3)))
     }
 
+    /// Text 0.0.4 may leave the +Inf bucket out (client libraries and Prometheus' expfmt treat
+    /// the _count as +Inf); it is added, so every histogram has one after parsing.
+    @Test func aMissingInfBucketIsTheCount() throws {
+        let input = """
+            # TYPE h histogram
+            h_bucket{le="1"} 1
+            h_bucket{le="2"} 2
+            h_sum 4
+            h_count 3
+            # TYPE o histogram
+            o_sum 1
+            o_count 2
+
+            """
+        let families = try TextParser.parse(Array(input.utf8))
+        #expect(
+            families[0].metrics[0].value
+                == .histogram(
+                    HistogramValue(
+                        buckets: [
+                            Bucket(upperBound: 1, cumulativeCount: 1), Bucket(upperBound: 2, cumulativeCount: 2),
+                            Bucket(upperBound: .infinity, cumulativeCount: 3),
+                        ],
+                        count: 3, sum: 4)))
+        #expect(
+            families[1].metrics[0].value
+                == .histogram(
+                    HistogramValue(buckets: [Bucket(upperBound: .infinity, cumulativeCount: 2)], count: 2, sum: 1)))
+        #expect(
+            TextEncoder.encode(families) == Array(
+                """
+                # TYPE h histogram
+                h_bucket{le="1"} 1
+                h_bucket{le="2"} 2
+                h_bucket{le="+Inf"} 3
+                h_sum 4
+                h_count 3
+                # TYPE o histogram
+                o_bucket{le="+Inf"} 2
+                o_sum 1
+                o_count 2
+
+                """.utf8))
+        // A _count below a written bucket is inconsistent: refused.
+        #expect(
+            throws: ExpositionError(
+                line: 2, "histogram h bucket counts must be cumulative: le=\"+Inf\" has 1, less than the 2 of le=\"1\"")
+        ) {
+            try TextParser.parse(Array("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_count 1\n".utf8))
+        }
+    }
+
     @Test func streamingGivesTheSameResultForEverySplit() throws {
         let bytes = Array(Self.example.utf8)
         let whole = try TextParser.parse(bytes)

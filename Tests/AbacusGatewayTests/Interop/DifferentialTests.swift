@@ -18,8 +18,6 @@ import Testing
 ///   we serve the first group's in label order;
 /// - invalid histograms and summaries (e.g. buckets that are not cumulative): we refuse them,
 ///   the Pushgateway stores them;
-/// - a push of `push_time_seconds` / `push_failure_time_seconds`: we refuse it, the Pushgateway
-///   silently replaces it with its own;
 /// - OpenMetrics bodies (the Pushgateway reads every non-protobuf body as text 0.0.4);
 /// - `PUT /metrics/job/` (empty job): we answer 400, the Pushgateway redirects (307);
 /// - a refused push whose body does not parse: both answer 400, but we also set the group's
@@ -164,6 +162,13 @@ struct DifferentialTests {
             Step(
                 method: "PUT", path: "job/proto/instance@base64/=", body: ProtobufEncoder.encode(protoFamilies),
                 headers: ["Content-Type": protobufType], accepted: true),
+            // Text histograms without a +Inf bucket: +Inf is the _count (expfmt's reading).
+            .put(
+                "job/noinf",
+                "# TYPE df_noinf histogram\ndf_noinf_bucket{le=\"1\"} 1\ndf_noinf_bucket{le=\"2\"} 2\n"
+                    + "df_noinf_sum 2\ndf_noinf_count 3\n# TYPE df_conly histogram\ndf_conly_sum 1\ndf_conly_count 2\n"),
+            // A pushed push_time_seconds is replaced by the server's own; the rest is stored.
+            .put("job/ptime", "# TYPE push_time_seconds gauge\npush_time_seconds 5\ndf_ptime 1\n"),
             // A group that only holds a failure time can be deleted; a deleted name can be retyped.
             .delete("job/ts"),
             .put("job/gone2", "# TYPE df_gone counter\ndf_gone 5\n"),
