@@ -202,20 +202,21 @@ struct TextParserTests {
                 == .histogram(
                     HistogramValue(buckets: [Bucket(upperBound: .infinity, cumulativeCount: 2)], count: 2, sum: 1)))
         #expect(
-            TextEncoder.encode(families) == Array(
-                """
-                # TYPE h histogram
-                h_bucket{le="1"} 1
-                h_bucket{le="2"} 2
-                h_bucket{le="+Inf"} 3
-                h_sum 4
-                h_count 3
-                # TYPE o histogram
-                o_bucket{le="+Inf"} 2
-                o_sum 1
-                o_count 2
+            TextEncoder.encode(families)
+                == Array(
+                    """
+                    # TYPE h histogram
+                    h_bucket{le="1"} 1
+                    h_bucket{le="2"} 2
+                    h_bucket{le="+Inf"} 3
+                    h_sum 4
+                    h_count 3
+                    # TYPE o histogram
+                    o_bucket{le="+Inf"} 2
+                    o_sum 1
+                    o_count 2
 
-                """.utf8))
+                    """.utf8))
         // A _count below a written bucket is inconsistent: refused.
         #expect(
             throws: ExpositionError(
