@@ -5,7 +5,8 @@
 #   Debian: prometheus (gives promtool), prometheus-pushgateway, protobuf-compiler, curl,
 #           netcat-openbsd, socat, sqlite3 (integrity checks of the gateway's database),
 #           golang-go + golang-github-prometheus-client-golang-dev (a real client_golang pusher,
-#           built offline by scripts/build-go-pusher.sh), libsqlite3-dev and zlib1g-dev (the
+#           built offline by scripts/build-go.sh), with a JSON-lines client written as the
+#           original metrics-server's, libsqlite3-dev and zlib1g-dev (the
 #           gateway links SQLite and zlib)
 #   PyPI:   prometheus-client (pinned: the interop tests and fixtures know 0.26.0's behaviour),
 #           into the `python3` on PATH

@@ -27,7 +27,7 @@ public enum Peers {
         case pythonClient = "python3 with prometheus_client"
         case curl
         /// `go` with Debian's client_golang sources in /usr/share/gocode (golang-go and
-        /// golang-github-prometheus-client-golang-dev), what scripts/build-go-pusher.sh needs.
+        /// golang-github-prometheus-client-golang-dev), what scripts/build-go.sh needs.
         case go
     }
 

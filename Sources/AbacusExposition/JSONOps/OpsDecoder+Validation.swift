@@ -40,7 +40,8 @@ extension OpsDecoder {
                 }
             }
         }
-        if ok { f.custom = bounds }
+        // [] is absent, as null is: the original's Go slice is empty either way.
+        if ok, !bounds.isEmpty { f.custom = bounds }
     }
 
     /// The checks that need the whole message, in a fixed order.
@@ -65,7 +66,7 @@ extension OpsDecoder {
                 throw OpsRejection(.nonFiniteValue, "\"value\" of \(name) is out of range for a 64-bit float")
             }
             value = given
-        } else if op == .event || op == .shutdown {
+        } else if !op.isMetric {
             value = 0
         } else {
             throw OpsRejection(.missingField, "the \(op.rawValue) message for \(name) has no \"value\"")
@@ -74,11 +75,12 @@ extension OpsDecoder {
             throw OpsRejection(
                 .negativeIncrement, "inc of \(name) by \(value): a counter only goes up (use op \"add\" on a gauge)")
         }
-        if let problem = bucketFieldProblem(f.bucket, custom: f.custom, limits: limits) {
-            throw OpsRejection(.invalidBuckets, problem)
-        }
         var histogram: HistogramLayout?
         if op == .obs {
+            // Bucket fields mean something only to obs (the original reads them only there).
+            if let problem = bucketFieldProblem(f.bucket, custom: f.custom, limits: limits) {
+                throw OpsRejection(.invalidBuckets, problem)
+            }
             if f.labels.contains(where: { $0.name == "le" }) {
                 throw OpsRejection(.invalidLabel, "label \"le\" is reserved for the bucket bounds of histogram \(name)")
             }
@@ -88,7 +90,8 @@ extension OpsDecoder {
             }
             histogram = layout
         }
-        var message = OpsMessage(name: name, help: f.help, labels: [], op: op, value: value)
+        var message = OpsMessage(
+            name: name, help: f.help, labels: [], op: op, value: value, index: f.index, timestampNs: f.timestampNs)
         swap(&message.labels, &f.labels)
         message.histogram = histogram
         return message
@@ -152,8 +155,8 @@ extension OpsDecoder {
         if let custom {
             return .custom(custom)
         }
-        // The lowest linear bound is one width above 0 unless bucket_start says otherwise.
+        // The lowest linear bound is 0 unless bucket_start says otherwise, as in the original.
         let width = f.width ?? HistogramLayout.defaultWidth
-        return .linear(start: f.start ?? width, width: width, count: count)
+        return .linear(start: f.start ?? HistogramLayout.defaultLinearStart, width: width, count: count)
     }
 }

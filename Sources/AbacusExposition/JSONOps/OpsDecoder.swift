@@ -71,6 +71,7 @@ public enum OpsDecoder {
     enum Field: UInt16 {
         case name = 1, help = 2, labels = 4, op = 8, value = 16, buckets = 32, bucketWidth = 64
         case bucketMin = 128, bucketMax = 256, bucketFactor = 512, bucketCustom = 1024, bucketStart = 2048
+        case index = 4096, timestamp = 8192
 
         var key: String {
             switch self {
@@ -86,6 +87,8 @@ public enum OpsDecoder {
             case .bucketFactor: "bucket_factor"
             case .bucketCustom: "bucket_custom"
             case .bucketStart: "bucket_start"
+            case .index: "index"
+            case .timestamp: "timestamp"
             }
         }
     }
@@ -103,9 +106,10 @@ public enum OpsDecoder {
         switch p.count {
         case 2: return matches(p, "op") ? .op : nil
         case 4: return matches(p, "name") ? .name : matches(p, "help") ? .help : nil
-        case 5: return matches(p, "value") ? .value : nil
+        case 5: return matches(p, "value") ? .value : matches(p, "index") ? .index : nil
         case 6: return matches(p, "labels") ? .labels : nil
         case 7: return matches(p, "buckets") ? .buckets : nil
+        case 9: return matches(p, "timestamp") ? .timestamp : nil
         case 10: return matches(p, "bucket_min") ? .bucketMin : matches(p, "bucket_max") ? .bucketMax : nil
         case 12: return matches(p, "bucket_width") ? .bucketWidth : matches(p, "bucket_start") ? .bucketStart : nil
         case 13: return matches(p, "bucket_factor") ? .bucketFactor : matches(p, "bucket_custom") ? .bucketCustom : nil
@@ -120,8 +124,9 @@ public enum OpsDecoder {
             if matches(p, "set") { return .set }
             if matches(p, "add") { return .add }
             if matches(p, "obs") { return .obs }
+            if matches(p, "raw") { return .raw }
             return nil
-        case 5: return matches(p, "event") ? .event : nil
+        case 5: return matches(p, "event") ? .event : matches(p, "index") ? .index : nil
         case 8: return matches(p, "shutdown") ? .shutdown : nil
         default: return nil
         }
@@ -148,6 +153,8 @@ public enum OpsDecoder {
         var nameIsValid = false
         var bucket = BucketFields()
         var custom: [Double]?
+        var index: String?
+        var timestampNs: Int64?
         /// The first problem found while reading; reported only if the JSON is valid throughout.
         var rejection: OpsRejection?
 
@@ -215,6 +222,11 @@ public enum OpsDecoder {
     }
 
     /// Reads a number, or `nil` for `null`; any other type is recorded as `invalid_field`.
+    @inline(__always)
+    static func nonZero(_ value: Double?) -> Double? {
+        value == 0 ? nil : value
+    }
+
     static func readNumber(_ field: Field, _ c: inout JSONCursor, _ f: inout Fields, limits: OpsLimits)
         throws(JSONSyntaxError) -> Double?
     {
@@ -260,7 +272,8 @@ public enum OpsDecoder {
                 let length = c.withBytes(of: token) { $0.count }
                 if length > limits.maxHelpLength {
                     f.reject(.limitExceeded, "help is \(length) bytes long, the limit is \(limits.maxHelpLength)")
-                } else {
+                } else if length > 0 {
+                    // "help": "" is no help (the original's Go struct cannot tell them apart).
                     f.help = c.string(of: token)
                 }
             }
@@ -270,16 +283,41 @@ public enum OpsDecoder {
                     f.op = op
                 } else {
                     let text = String(c.string(of: token).prefix(64))
-                    f.reject(.unknownOp, "unknown op \"\(text)\" (expected inc, set, add, obs, event or shutdown)")
+                    f.reject(
+                        .unknownOp,
+                        "unknown op \"\(text)\" (expected inc, set, add, obs, event, index, raw or shutdown)")
                 }
             }
         case .value: f.value = try readNumber(field, &c, &f, limits: limits)
-        case .buckets: f.bucket.buckets = try readNumber(field, &c, &f, limits: limits)
-        case .bucketWidth: f.bucket.width = try readNumber(field, &c, &f, limits: limits)
-        case .bucketMin: f.bucket.min = try readNumber(field, &c, &f, limits: limits)
-        case .bucketMax: f.bucket.max = try readNumber(field, &c, &f, limits: limits)
-        case .bucketFactor: f.bucket.factor = try readNumber(field, &c, &f, limits: limits)
-        case .bucketStart: f.bucket.start = try readNumber(field, &c, &f, limits: limits)
+        // A bucket field that is 0 is absent: the original decodes into a Go struct, where 0 and
+        // absent are the same, and Go clients send every field of their struct.
+        case .buckets: f.bucket.buckets = nonZero(try readNumber(field, &c, &f, limits: limits))
+        case .bucketWidth: f.bucket.width = nonZero(try readNumber(field, &c, &f, limits: limits))
+        case .bucketMin: f.bucket.min = nonZero(try readNumber(field, &c, &f, limits: limits))
+        case .bucketMax: f.bucket.max = nonZero(try readNumber(field, &c, &f, limits: limits))
+        case .bucketFactor: f.bucket.factor = nonZero(try readNumber(field, &c, &f, limits: limits))
+        case .bucketStart: f.bucket.start = nonZero(try readNumber(field, &c, &f, limits: limits))
+        case .index:
+            if let token = try readStringToken(field, &c, &f, limits: limits) {
+                let length = c.withBytes(of: token) { $0.count }
+                if length > limits.maxLabelValueLength {
+                    f.reject(
+                        .limitExceeded, "index is \(length) bytes long, the limit is \(limits.maxLabelValueLength)")
+                } else if length > 0 {
+                    f.index = c.string(of: token)
+                }
+            }
+        case .timestamp:
+            if let token = try readStringToken(field, &c, &f, limits: limits) {
+                if let ns = c.withBytes(of: token, { RFC3339.nanoseconds($0) }) {
+                    f.timestampNs = ns
+                } else {
+                    let text = String(c.string(of: token).prefix(64))
+                    f.reject(
+                        .invalidField,
+                        "\"timestamp\" must be an RFC 3339 time such as 2024-05-01T12:30:00Z, got \"\(text)\"")
+                }
+            }
         case .labels: try readLabels(&c, &f, limits: limits)
         case .bucketCustom: try readCustomBuckets(&c, &f, limits: limits)
         }

@@ -2,7 +2,8 @@
 /// sends it: `{"name":…,"help":…,"labels":{…},"op":…,"value":…,<bucket fields>}\n`.
 ///
 /// `help` and `labels` are left out when absent or empty, `name` when empty (a `shutdown`);
-/// bucket fields are written for `obs` only, and only where they differ from the defaults.
+/// bucket fields are written for `obs` only, and only where they differ from the defaults;
+/// `index` and `timestamp` (RFC 3339, UTC) when the message has them.
 /// Numbers are the shortest text that reads back as the same `Double`, integral values
 /// without a fraction (`1`, not `1.0`). Strings escape `"`, `\` and control characters.
 /// For every message ``OpsDecoder`` accepts, `decode(encode(m)) == m`. O(size of the message).
@@ -30,7 +31,7 @@ public enum OpsEncoder {
             key("name")
             JSONString.append(message.name, to: &out)
         }
-        if let help = message.help {
+        if let help = message.help, !help.isEmpty {
             key("help")
             JSONString.append(help, to: &out)
         }
@@ -51,6 +52,14 @@ public enum OpsEncoder {
         out.append(UInt8(ascii: "\""))
         key("value")
         appendNumber(message.value, to: &out)
+        if let index = message.index {
+            key("index")
+            JSONString.append(index, to: &out)
+        }
+        if let timestampNs = message.timestampNs {
+            key("timestamp")
+            JSONString.append(RFC3339.format(nanoseconds: timestampNs), to: &out)
+        }
         if message.op == .obs, let layout = message.histogram, layout != .default {
             func count(_ n: Int) {
                 if n != HistogramLayout.defaultCount {
@@ -65,7 +74,7 @@ public enum OpsEncoder {
                     key("bucket_width")
                     appendNumber(width, to: &out)
                 }
-                if start.bitPattern != width.bitPattern {  // the default start is one width
+                if start != HistogramLayout.defaultLinearStart {
                     key("bucket_start")
                     appendNumber(start, to: &out)
                 }

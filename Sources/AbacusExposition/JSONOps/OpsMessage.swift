@@ -18,8 +18,23 @@ public enum OpsOperation: String, Sendable, Hashable, CaseIterable {
     case obs
     /// A raw event for event sinks (Loki); the value is optional and may have any sign.
     case event
+    /// A document for a search index (OpenSearch in the original), named by the message's
+    /// `index` field; the value is optional.
+    case index
+    /// A raw row for a table (ScyllaDB in the original): name, labels, value, time; the value
+    /// is optional.
+    case raw
     /// Graceful shutdown of the gateway; `name` and `value` are optional.
     case shutdown
+
+    /// Whether the operation changes a metric series (`inc`, `set`, `add`, `obs`), rather than
+    /// going to a sink or stopping the gateway.
+    public var isMetric: Bool {
+        switch self {
+        case .inc, .set, .add, .obs: true
+        case .event, .index, .raw, .shutdown: false
+        }
+    }
 }
 
 /// The bucket layout of a histogram created by an `obs` message. The first observation of a
@@ -36,12 +51,12 @@ public enum OpsOperation: String, Sendable, Hashable, CaseIterable {
 /// | `bucket_custom` | ``custom(_:)`` | the list as given |
 /// | otherwise | ``linear(start:width:count:)`` | `LinearBuckets(bucket_start, width, buckets)` |
 ///
-/// in that order of precedence, with `buckets` defaulting to 20 and `bucket_width` to 10. The
-/// lowest linear bound is `bucket_width` above 0 (PROTOCOL.md), so the default layout is 10, 20,
-/// …, 200; the original started at 0 (0, 10, …, 190), which a client still gets by sending
-/// `"bucket_start": 0`. `bucket_start` also sets the first bound of the factor layout (the
-/// original always starts it at 0.1, which stays the default). The implicit `+Inf` bucket is not
-/// part of any layout.
+/// in that order of precedence, with `buckets` defaulting to 20 and `bucket_width` to 10, and a
+/// numeric field that is 0 the same as one that is absent (the original decodes into a Go
+/// struct, where they are the same). The lowest linear bound is `bucket_start`, 0 by default, as
+/// in the original: the default layout is 0, 10, …, 190. `bucket_start` also sets the first
+/// bound of the factor layout (the original always starts it at 0.1, which stays the default).
+/// The implicit `+Inf` bucket is not part of any layout.
 public enum HistogramLayout: Sendable, Hashable {
     /// `count` bounds `start`, `start + width`, …, each `width` apart.
     case linear(start: Double, width: Double, count: Int)
@@ -58,8 +73,11 @@ public enum HistogramLayout: Sendable, Hashable {
     public static let defaultWidth = 10.0
     /// The lowest bound of a factor layout when `bucket_start` is absent (fixed in the original).
     public static let defaultFactorStart = 0.1
-    /// The layout of an `obs` message without bucket fields: 10, 20, …, 200.
-    public static let `default` = HistogramLayout.linear(start: defaultWidth, width: defaultWidth, count: defaultCount)
+    /// The lowest linear bound when `bucket_start` is absent.
+    public static let defaultLinearStart = 0.0
+    /// The layout of an `obs` message without bucket fields: 0, 10, …, 190.
+    public static let `default` = HistogramLayout.linear(
+        start: defaultLinearStart, width: defaultWidth, count: defaultCount)
 
     /// The number of finite buckets.
     public var count: Int {
@@ -173,17 +191,25 @@ public struct OpsMessage: Sendable, Equatable {
     public var labels: [Label]
     /// The operation.
     public var op: OpsOperation
-    /// The value: finite; ≥ 0 for `inc`; 0 for `event` and `shutdown` messages without one.
+    /// The value: finite; ≥ 0 for `inc`; 0 for `event`, `index`, `raw` and `shutdown` messages
+    /// without one.
     public var value: Double
     /// The histogram layout, for `obs` only (`nil` for every other operation): the layout the
     /// message's bucket fields describe, ``HistogramLayout/default`` when it had none.
     public var histogram: HistogramLayout?
+    /// The `index` field of an `index` message: the name (template) of the search index; `nil`
+    /// for every other operation.
+    public var index: String?
+    /// The `timestamp` field (RFC 3339) as Unix nanoseconds, for `event`, `index` and `raw`
+    /// (`nil` for the metric operations, which ignore it, and when absent).
+    public var timestampNs: Int64?
 
     /// Creates a message. `histogram` is kept only for `obs`, where `nil` means
-    /// ``HistogramLayout/default``.
+    /// ``HistogramLayout/default``; `index` only for `index`; `timestampNs` only for `event`,
+    /// `index` and `raw`.
     public init(
         name: String, help: String? = nil, labels: [Label] = [], op: OpsOperation, value: Double,
-        histogram: HistogramLayout? = nil
+        histogram: HistogramLayout? = nil, index: String? = nil, timestampNs: Int64? = nil
     ) {
         self.name = name
         self.help = help
@@ -191,5 +217,7 @@ public struct OpsMessage: Sendable, Equatable {
         self.op = op
         self.value = value
         self.histogram = op == .obs ? (histogram ?? .default) : nil
+        self.index = op == .index ? index : nil
+        self.timestampNs = op == .event || op == .index || op == .raw ? timestampNs : nil
     }
 }

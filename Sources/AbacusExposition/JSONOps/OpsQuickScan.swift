@@ -1,6 +1,7 @@
 /// The common shape of an ops message, read without allocating: `inc`, `set`, `add` or `obs`
 /// with a finite value (≥ 0 for `inc`), a `name`, optional `labels` (an object of strings),
-/// an optional ASCII `help` within the limit, and no other field.
+/// an optional ASCII `help` within the limit, numeric bucket fields that are 0 (absent, as a
+/// Go client's zero values), and no other field.
 ///
 /// It exists for the gateway's hot path. The name and the labels are given as their raw JSON
 /// bytes, exactly as the client sent them, so a receiver that has already seen a message with
@@ -68,7 +69,7 @@ enum OpsQuickScan {
                 case .op:
                     guard b == UInt8(ascii: "\""), case .raw(let range) = try c.readString(decode: false),
                         let parsed = OpsDecoder.operation(UnsafeRawBufferPointer(rebasing: p[range])),
-                        parsed != .event, parsed != .shutdown
+                        parsed.isMetric
                     else { return nil }
                     op = parsed
                 case .value:
@@ -96,6 +97,12 @@ enum OpsQuickScan {
                         }
                     }
                     labels = from..<c.index
+                case .buckets, .bucketWidth, .bucketMin, .bucketMax, .bucketFactor, .bucketStart:
+                    // 0 is the same as absent: what a Go client that marshals its whole struct
+                    // sends with every message. Any other value: the slow path.
+                    guard b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")),
+                        try c.readNumber() == 0
+                    else { return nil }
                 default:
                     return nil
                 }

@@ -121,14 +121,17 @@ public final class GatewayMetrics: Sendable {
             state.ingested[row + 3] += Double(counts.3)
             state.ingested[row + 4] += Double(counts.4)
             state.ingested[row + 5] += Double(counts.5)
+            state.ingested[row + 6] += Double(counts.6)
+            state.ingested[row + 7] += Double(counts.7)
             for rejection in outcome.rejections {
                 state.ingestRejected[IngestKey(transport: transport.rawValue, kind: rejection.reason), default: 0] += 1
             }
         }
     }
 
-    /// The ops in the order of ``OpsOutcome``'s counts (inc, set, add, obs, event, shutdown).
-    static let ops: [OpsOperation] = [.inc, .set, .add, .obs, .event, .shutdown]
+    /// The ops in the order of ``OpsOutcome``'s counts (inc, set, add, obs, event, index, raw,
+    /// shutdown).
+    static let ops: [OpsOperation] = [.inc, .set, .add, .obs, .event, .index, .raw, .shutdown]
 
     static func transportIndex(_ transport: IngestTransport) -> Int {
         switch transport {

@@ -10,6 +10,10 @@ final class OpsIngest: Sendable {
     let core: GatewayCore
     let policy: OpsPolicy
     let logLimiter = Mutex<(second: Int64, logged: Int, suppressed: Int)>((0, 0, 0))
+    /// `event`, `index` and `raw` ops dropped since the last log line about them, and when
+    /// that line was written (no sink takes them yet: they are counted, and said at most once
+    /// a minute).
+    let sinkless = Mutex<(lastLogMs: Int64?, event: Int, index: Int, raw: Int)>((nil, 0, 0, 0))
 
     init(core: GatewayCore) {
         self.core = core
@@ -43,10 +47,30 @@ final class OpsIngest: Sendable {
     func account(_ outcome: OpsOutcome, transport: IngestTransport) {
         core.metrics.countIngest(outcome, transport: transport)
         if !outcome.rejections.isEmpty, core.logger.logLevel <= .debug { log(outcome.rejections, transport) }
+        if outcome.accepted(.event) + outcome.accepted(.index) + outcome.accepted(.raw) > 0 { dropped(outcome) }
         if outcome.shutdownRequested {
             core.logger.info("shutdown requested by an ops message", metadata: ["transport": "\(transport)"])
             core.requestShutdown()
         }
+    }
+
+    /// `event` (Loki), `index` (OpenSearch) and `raw` (ScyllaDB) ops are counted in
+    /// `abacus_ingest_messages_total` and dropped while no sink for them is configured; one
+    /// info line a minute at most says how many went.
+    func dropped(_ outcome: OpsOutcome) {
+        let nowMs = GatewayClock.systemNowMs()
+        let counts = sinkless.withLock { state -> (event: Int, index: Int, raw: Int)? in
+            state.event += outcome.accepted(.event)
+            state.index += outcome.accepted(.index)
+            state.raw += outcome.accepted(.raw)
+            if let last = state.lastLogMs, nowMs - last < 60_000 { return nil }
+            defer { state = (nowMs, 0, 0, 0) }
+            return (state.event, state.index, state.raw)
+        }
+        guard let counts else { return }
+        core.logger.info(
+            "ops for a sink that is not configured were dropped (event: Loki, index: OpenSearch, raw: a table)",
+            metadata: ["event": "\(counts.event)", "index": "\(counts.index)", "raw": "\(counts.raw)"])
     }
 
     /// Counts a rejection found outside the store (e.g. a truncated message at the end of a

@@ -188,17 +188,42 @@ final class UDPListener: Sendable {
     }
 
     /// Datagrams the kernel dropped on this socket (the `drops` column of /proc/net/udp{,6}).
+    ///
+    /// The kernel writes those files a few records at a time; sockets opened or closed between
+    /// two reads can shift the records so that one is skipped. So each file is read with one
+    /// large buffer, and read again (up to three times) when the socket's line is missing.
     func drops() -> Double? {
-        for file in ["/proc/net/udp", "/proc/net/udp6"] {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n").dropFirst() {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
-                guard fields.count >= 13, UInt64(fields[9]) == inode else { continue }
-                return Double(fields[12])
+        for _ in 0..<3 {
+            for file in ["/proc/net/udp", "/proc/net/udp6"] {
+                guard let text = Self.readProcFile(file) else { continue }
+                for line in text.split(separator: "\n").dropFirst() {
+                    let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+                    guard fields.count >= 13, UInt64(fields[9]) == inode else { continue }
+                    return Double(fields[12])
+                }
             }
         }
         return nil
+    }
+
+    /// The whole of a /proc file, read with as few `read` calls as it allows.
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if got == 0 { break }
+            bytes.append(contentsOf: chunk[..<got])
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -33,7 +33,7 @@ public struct OpsOutcome: Sendable {
 
     /// Accepted messages per operation, in ``OpsOperation/allCases`` order (a tuple: an
     /// outcome allocates nothing unless something is rejected).
-    var acceptedCounts: (Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0)
+    var acceptedCounts: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
     /// Accepted messages of `op`.
     public func accepted(_ op: OpsOperation) -> Int {
@@ -43,7 +43,9 @@ public struct OpsOutcome: Sendable {
         case .add: acceptedCounts.2
         case .obs: acceptedCounts.3
         case .event: acceptedCounts.4
-        case .shutdown: acceptedCounts.5
+        case .index: acceptedCounts.5
+        case .raw: acceptedCounts.6
+        case .shutdown: acceptedCounts.7
         }
     }
 
@@ -58,7 +60,8 @@ public struct OpsOutcome: Sendable {
 
     /// Messages accepted in all.
     public var accepted: Int {
-        acceptedCounts.0 + acceptedCounts.1 + acceptedCounts.2 + acceptedCounts.3 + acceptedCounts.4 + acceptedCounts.5
+        acceptedCounts.0 + acceptedCounts.1 + acceptedCounts.2 + acceptedCounts.3 + acceptedCounts.4
+            + acceptedCounts.5 + acceptedCounts.6 + acceptedCounts.7
     }
 
     @inline(__always)
@@ -70,7 +73,9 @@ public struct OpsOutcome: Sendable {
         case .add: acceptedCounts.2 += 1
         case .obs: acceptedCounts.3 += 1
         case .event: acceptedCounts.4 += 1
-        case .shutdown: acceptedCounts.5 += 1
+        case .index: acceptedCounts.5 += 1
+        case .raw: acceptedCounts.6 += 1
+        case .shutdown: acceptedCounts.7 += 1
         }
     }
 
@@ -171,7 +176,7 @@ extension GroupStore.State {
         case .set: .set(value)
         case .add: .gaugeAdd(value)
         case .obs: .observe(value)
-        case .event, .shutdown: nil
+        case .event, .index, .raw, .shutdown: nil
         }
     }
 

@@ -75,11 +75,23 @@ struct JSONOpsMessageGenerator {
             let n = name(label: true)
             if n != "le" && names.insert(n).inserted { labels.append(Label(n, text())) }
         }
+        // An empty help is no help: the decoder reads "help":"" as absent.
         let help: String? = Bool.random(using: &rng) ? text() : nil
         let name = op == .shutdown && Bool.random(using: &rng) ? "" : self.name(label: false)
+        let index: String? = op == .index && Bool.random(using: &rng) ? "a" + text() : nil
+        // Whole seconds, milliseconds or nanoseconds, from 1900 to 2200.
+        let timestampNs: Int64? =
+            Bool.random(using: &rng)
+            ? Int64.random(in: -2_208_988_800...7_258_118_400, using: &rng) * 1_000_000_000
+                + pick([
+                    0, Int64.random(in: 0..<1000, using: &rng) * 1_000_000,
+                    Int64.random(in: 0..<1_000_000_000, using: &rng),
+                ])
+            : nil
         return OpsMessage(
-            name: name, help: help, labels: labels, op: op, value: number(nonNegative: op == .inc),
-            histogram: op == .obs ? layout() : nil)
+            name: name, help: help.flatMap { $0.isEmpty ? nil : $0 }, labels: labels, op: op,
+            value: number(nonNegative: op == .inc), histogram: op == .obs ? layout() : nil, index: index,
+            timestampNs: timestampNs)
     }
 }
 

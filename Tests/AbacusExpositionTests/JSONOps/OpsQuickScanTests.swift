@@ -268,7 +268,9 @@ private struct QuickScanCorpus {
         fields.append("\"value\"" + ws() + ":" + ws() + "\(value)")
         if chance(0.4) { fields.shuffle(using: &rng) }
         let text = "{" + ws() + fields.joined(separator: ws() + "," + ws()) + ws() + "}"
-        return (Array(text.utf8), OpsMessage(name: name, help: help, labels: labels, op: op, value: value))
+        // "help": "" is no help.
+        let decodedHelp = help.flatMap { $0.isEmpty ? nil : $0 }
+        return (Array(text.utf8), OpsMessage(name: name, help: decodedHelp, labels: labels, op: op, value: value))
     }
 }
 

@@ -70,7 +70,7 @@ struct BatchAndPartialDeleteTests {
     @Test(arguments: [
         ("x 1\n", "y 1 1000\n", "pushed metrics must not have timestamps (metric y has one)"),
         ("# TYPE x counter\nx 1\n", "# TYPE x gauge\nx 1\n", "metric x is pushed as gauge but is a counter"),
-        ("x 1\n", "push_time_seconds 1\n", "push_time_seconds is written by the gateway for every group"),
+        ("x 1\n", "m{job=\"x\"} 1\nm{job=\"y\"} 2\n", "invalid metric family m: two series have the labels"),
         ("x 1\n", "y 1\ny{ 2\n", "could not parse the text body: line 5: "),
     ])
     func aBatchWithAnInvalidGroupChangesNothing(first: String, second: String, message: String) async throws {

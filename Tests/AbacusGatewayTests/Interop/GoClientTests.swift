@@ -57,7 +57,7 @@ struct GoClientTests {
     @Test("Push, Add and Delete in protobuf and text, grouping values with / and empty")
     func pushAddDelete() async throws {
         guard Peers.require(.go) != nil else { return }
-        let binary = try await GoPusher.binary()
+        let binary = try await GoProgram.pusher.binary()
         try await Interop.withGateway { gateway in
             let base = gateway.baseURL
             let protoGroup = [Label("instance", "go-1"), Label("job", "gojob"), Label("path", "/srv/data")]

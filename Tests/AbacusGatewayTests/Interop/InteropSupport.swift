@@ -1,6 +1,7 @@
 import AbacusExposition
 import AbacusTesting
 import Foundation
+import Synchronization
 import Testing
 
 /// Helpers of the interop tests that run the built `abacus gateway` against real peers.
@@ -76,29 +77,46 @@ enum Interop {
     }
 }
 
-/// The Go client (client_golang's `push`, unchanged) as `Tests/Interop/go-pusher`, built once per
-/// test run by `scripts/build-go-pusher.sh` into a temporary directory.
-/// The directory is removed when the test process exits.
-enum GoPusher {
-    private static let folder = Result { try Peers.temporaryDirectory("go-pusher") }
+/// A Go program under `Tests/Interop`, built once per test run by `scripts/build-go.sh` into a
+/// temporary directory (removed when the test process exits).
+struct GoProgram: Sendable {
+    let name: String
+    private let build: Task<URL, any Error>
 
-    private static let build = Task<URL, any Error> {
-        let directory = try folder.get()
-        atexit {
-            if case .success(let directory) = GoPusher.folder { try? FileManager.default.removeItem(at: directory) }
+    init(_ name: String) {
+        self.name = name
+        build = Task<URL, any Error> {
+            let directory = try Peers.temporaryDirectory(name)
+            GoProgram.built.withLock { $0.append(directory) }
+            let binary = directory.appendingPathComponent(name)
+            let script = Interop.root.appendingPathComponent("scripts/build-go.sh")
+            let result = try await ProcessRunner.run(
+                URL(fileURLWithPath: "/bin/bash"), [script.path, name, binary.path], timeout: 300)
+            guard result.status == 0, FileManager.default.isExecutableFile(atPath: binary.path) else {
+                throw PeerError("scripts/build-go.sh \(name) failed (\(result.status)):\n\(result.stderrText)")
+            }
+            return binary
         }
-        let binary = directory.appendingPathComponent("go-pusher")
-        let script = Interop.root.appendingPathComponent("scripts/build-go-pusher.sh")
-        let result = try await ProcessRunner.run(
-            URL(fileURLWithPath: "/bin/bash"), [script.path, binary.path], timeout: 180)
-        guard result.status == 0, FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw PeerError("scripts/build-go-pusher.sh failed (\(result.status)):\n\(result.stderrText)")
-        }
-        return binary
     }
 
+    private static let built: Mutex<[URL]> = {
+        atexit {
+            for directory in GoProgram.built.withLock({ $0 }) { try? FileManager.default.removeItem(at: directory) }
+        }
+        return Mutex([])
+    }()
+
     /// The binary; the first call builds it (about 10 to 20 s), the others wait for that build.
-    static func binary() async throws -> URL { try await build.value }
+    func binary() async throws -> URL { try await build.value }
+}
+
+extension GoProgram {
+    /// The Go client (client_golang's `push`, unchanged) as `Tests/Interop/go-pusher`.
+    static let pusher = GoProgram("go-pusher")
+
+    /// A JSON-lines client written as the original metrics-server's Go client is
+    /// (`Tests/Interop/go-ops-client`).
+    static let opsClient = GoProgram("go-ops-client")
 }
 
 /// `/metrics` of a Pushgateway-compatible server reduced to what two servers fed the same

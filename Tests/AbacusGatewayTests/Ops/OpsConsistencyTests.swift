@@ -269,16 +269,18 @@ struct OpsConsistencyTests {
                     line.split(separator: "\"").dropFirst().first.map(String.init)
                 }
             }
-            #expect(bounds("l_default") == (1...20).map { "\($0 * 10)" } + ["+Inf"])
+            // The original's default: 0, 10, …, 190.
+            #expect(bounds("l_default") == (0..<20).map { "\($0 * 10)" } + ["+Inf"])
             #expect(scrape.value(#"l_default_bucket{le="10"}"#) == 0)
             #expect(scrape.value(#"l_default_bucket{le="20"}"#) == 1)
-            #expect(bounds("l_width") == ["0.5", "1", "1.5", "+Inf"])
+            #expect(bounds("l_width") == ["0", "0.5", "1", "+Inf"])
             #expect(bounds("l_range") == ["1", "10", "100", "+Inf"])
             #expect(bounds("l_factor") == ["0.1", "1", "10", "+Inf"])
             #expect(bounds("l_custom") == ["1", "2", "5.5", "7", "10", "50", "+Inf"])
             // A bound is inclusive (le).
             #expect(scrape.value(#"l_width_bucket{le="1"}"#) == 1)
             #expect(scrape.value(#"l_width_bucket{le="0.5"}"#) == 0)
+            #expect(scrape.value(#"l_width_bucket{le="0"}"#) == 0)
         }
     }
 

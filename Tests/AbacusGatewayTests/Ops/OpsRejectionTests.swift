@@ -100,7 +100,9 @@ struct OpsRejectionTests {
             Case(
                 "duplicate bucket_custom",
                 #"{"name":"crash_new_seconds","op":"obs","value":1,"bucket_custom":[1,1,2]}"#, "invalid_buckets"),
-            Case("buckets 0", #"{"name":"crash_new_seconds","op":"obs","value":1,"buckets":0}"#, "invalid_buckets"),
+            Case(
+                "bucket_width -1", #"{"name":"crash_new_seconds","op":"obs","value":1,"bucket_width":-1}"#,
+                "invalid_buckets"),
             Case("buckets -3", #"{"name":"crash_seconds","op":"obs","value":1,"buckets":-3}"#, "invalid_buckets"),
             Case(
                 "le label on obs", #"{"name":"crash_new_seconds","labels":{"le":"1"},"op":"obs","value":1}"#,
