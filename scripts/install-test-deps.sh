@@ -7,7 +7,7 @@
 #           golang-go + golang-github-prometheus-client-golang-dev (a real client_golang pusher,
 #           built offline by scripts/build-go.sh), with a JSON-lines client written as the
 #           original metrics-server's, libsqlite3-dev and zlib1g-dev (the
-#           gateway links SQLite and zlib)
+#           gateway links SQLite and zlib), php-cli (a PHP client as the original metrics-server's)
 #   PyPI:   prometheus-client (pinned: the interop tests and fixtures know 0.26.0's behaviour),
 #           into the `python3` on PATH
 #
@@ -17,7 +17,7 @@
 set -euo pipefail
 
 debian_packages=(prometheus prometheus-pushgateway protobuf-compiler curl netcat-openbsd socat sqlite3
-    libsqlite3-dev zlib1g-dev golang-go golang-github-prometheus-client-golang-dev)
+    libsqlite3-dev zlib1g-dev golang-go golang-github-prometheus-client-golang-dev php-cli)
 
 is_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]

@@ -1,5 +1,5 @@
 /*
- * uds-sender: writes JSON-lines `inc` messages (docs PROTOCOL.md §1) over ONE long-lived stream
+ * uds-sender: writes JSON-lines `inc` messages (docs docs/ops.md) over ONE long-lived stream
  * connection (a Unix domain socket, or TCP) as fast as the reader takes them, in large writes
  * of pre-built messages, for a fixed time or count.
  *

@@ -1,5 +1,5 @@
 /*
- * blaster: send JSON-lines `inc` messages (docs PROTOCOL.md §1) as UDP datagrams to
+ * blaster: send JSON-lines `inc` messages (docs docs/ops.md) as UDP datagrams to
  * 127.0.0.1:PORT with sendmmsg, one message per datagram, as fast as possible or paced.
  *
  *   blaster -p PORT [-d SECONDS] [-r RATE] [-n COUNT] [-b BATCH] [-s SERIES] [-t SLICE_US] [-f FORMAT]

@@ -1,6 +1,6 @@
 public import AbacusExposition
 
-/// Extra labels as `--extra-labels` and `--extra-labels-file` give them (PROTOCOL.md §1): the
+/// Extra labels as `--extra-labels` and `--extra-labels-file` give them (docs/ops.md): the
 /// gateway adds them to every series it exposes that does not have a label of that name.
 public enum ExtraLabels {
     /// Why extra labels were refused.

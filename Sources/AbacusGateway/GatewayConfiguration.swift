@@ -78,7 +78,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// The JSON-lines ops listeners (PROTOCOL.md §1) and how aggregated series are kept.
+/// The JSON-lines ops listeners (docs/ops.md) and how aggregated series are kept.
 public struct OpsConfiguration: Sendable {
     /// `--ops.udp-listen-address` (or `--ops.udp` for 127.0.0.1:9999): UDP, off when `nil`.
     public var udpAddress: ListenAddress?
@@ -88,6 +88,8 @@ public struct OpsConfiguration: Sendable {
     public var unixSocket: String?
     /// `--ops.unix-socket-pool`: further sockets beside the main one, `<stem>-1<ext>` … `<stem>-N<ext>`.
     public var unixSocketPool = 0
+    /// `--ops.extra-unix-sockets`: further Unix sockets by path (the original's `-uds-pool`).
+    public var extraUnixSockets: [String] = []
     /// `--ops.unix-socket-mode`: permissions of the socket files (default 0660: not world-writable).
     public var unixSocketMode: UInt32 = 0o660
     /// `--ops.tcp-listen-address`: TCP stream, off when `nil`.
@@ -105,14 +107,14 @@ public struct OpsConfiguration: Sendable {
 
     public init() {}
 
-    /// Every Unix socket path: the main one, then the pool.
+    /// Every Unix socket path: the main one, then the pool, then the extra ones.
     public var unixSocketPaths: [String] {
-        guard let main = unixSocket else { return [] }
-        guard unixSocketPool > 0 else { return [main] }
+        guard let main = unixSocket else { return extraUnixSockets }
+        guard unixSocketPool > 0 else { return [main] + extraUnixSockets }
         let slash = main.lastIndex(of: "/").map { main.index(after: $0) } ?? main.startIndex
         let dot = main[slash...].lastIndex(of: ".") ?? main.endIndex
         let stem = main[..<dot]
         let ext = main[dot...]
-        return [main] + (1...unixSocketPool).map { "\(stem)-\($0)\(ext)" }
+        return [main] + (1...unixSocketPool).map { "\(stem)-\($0)\(ext)" } + extraUnixSockets
     }
 }

@@ -6,6 +6,23 @@ struct AbacusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abacus",
         abstract: "Prometheus metrics for Swift: the gateway, and a linter and converter for expositions.",
-        subcommands: [GatewayCommand.self, CheckCommand.self]
+        subcommands: [GatewayCommand.self, MetricsServerCommand.self, CheckCommand.self]
     )
+
+    /// `abacus metrics-server …` takes the original's Go-style flags (`-socket`, `-uds-pool`,
+    /// `-shutdown-delay`), which ArgumentParser would read as bundles of short options: they go
+    /// to ``MetricsServerCommand/run(_:)`` as they are. Everything else, `--help` included, is
+    /// ArgumentParser's.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "metrics-server", !arguments.dropFirst().contains(where: { $0 == "--help" }) {
+            do {
+                try await MetricsServerCommand.run(Array(arguments.dropFirst()))
+            } catch {
+                MetricsServerCommand.exit(withError: error)
+            }
+            return
+        }
+        await main(arguments)
+    }
 }

@@ -103,6 +103,11 @@ struct GatewayCommand: AsyncParsableCommand {
         help: "Further Unix sockets beside --ops.unix-socket: <stem>-1<ext> … <stem>-N<ext>.")
     var opsUnixSocketPool = 0
 
+    @Option(
+        name: .customLong("ops.extra-unix-sockets"),
+        help: "Further Unix sockets by path, comma-separated (the original metrics-server's -uds-pool).")
+    var opsExtraUnixSockets: String?
+
     @Option(name: .customLong("ops.unix-socket-mode"), help: "Permissions of the Unix socket files (octal).")
     var opsUnixSocketMode = "0660"
 
@@ -223,6 +228,7 @@ struct GatewayCommand: AsyncParsableCommand {
             "log.level": logLevel, "log.format": logFormat, "ops.udp": "\(opsUDP)",
             "ops.udp-listen-address": opsUDPAddress ?? "", "ops.udp-receive-buffer": opsUDPBuffer,
             "ops.unix-socket": opsUnixSocket ?? "", "ops.unix-socket-pool": "\(opsUnixSocketPool)",
+            "ops.extra-unix-sockets": opsExtraUnixSockets ?? "",
             "ops.unix-socket-mode": opsUnixSocketMode, "ops.tcp-listen-address": opsTCPAddress ?? "",
             "ops.enable-shutdown": "\(opsEnableShutdown)", "ops.commit-interval": opsCommitInterval,
             "ops.max-message-size": opsMaxMessageSize, "metric-ttl": metricTTL, "shutdown-delay": shutdownDelay,
@@ -254,6 +260,13 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("--ops.unix-socket-pool must be 0…1024")
         }
         ops.unixSocketPool = opsUnixSocketPool
+        if let list = opsExtraUnixSockets {
+            ops.extraUnixSockets = list.split(separator: ",", omittingEmptySubsequences: true).map(String.init)
+        }
+        let paths = ops.unixSocketPaths
+        guard Set(paths).count == paths.count else {
+            throw ValidationError("the Unix socket paths must differ: \(paths.joined(separator: ", "))")
+        }
         guard let mode = UInt32(opsUnixSocketMode, radix: 8), mode <= 0o777 else {
             throw ValidationError("--ops.unix-socket-mode must be octal permissions such as 0660")
         }

@@ -32,8 +32,20 @@ public final class GatewayProcess: @unchecked Sendable {
     /// Starts the gateway (`--storage.path` defaults to ``databasePath``) and waits until
     /// `/-/ready` answers 200. The log is appended to across restarts.
     public func start(arguments: [String] = []) async throws {
+        try await start(command: ["gateway", "--web.listen-address=127.0.0.1:0"], arguments: arguments)
+    }
+
+    /// Starts `abacus metrics-server` with the original metrics-server's `arguments` (its HTTP
+    /// socket on 127.0.0.1 and a port it picks, `-socket 127.0.0.1:0`, unless they say
+    /// otherwise), then as ``start(arguments:)``.
+    public func start(metricsServer arguments: [String]) async throws {
+        let socket = arguments.contains("-socket") ? [] : ["-socket", "127.0.0.1:0"]
+        try await start(command: ["metrics-server"] + socket, arguments: arguments)
+    }
+
+    func start(command: [String], arguments: [String]) async throws {
         guard let executable = Self.executable else { throw PeerError("the abacus executable was not built") }
-        var all = ["gateway", "--web.listen-address=127.0.0.1:0"]
+        var all = command
         if !arguments.contains(where: { $0.hasPrefix("--storage.path") }) {
             all.append("--storage.path=\(databasePath)")
         }

@@ -2,7 +2,7 @@ import AbacusExposition
 import AbacusGateway
 import Benchmark
 
-// JSON-lines ops (PROTOCOL.md §1) from bytes to state, without sockets: what the UDP and
+// JSON-lines ops (docs/ops.md) from bytes to state, without sockets: what the UDP and
 // stream listeners pay per message inside `GroupStore.applyOps`. The messages are those of
 // Benchmarks/udp/blaster.c and Benchmarks/ops/uds-sender.c (`opsMessage(_:)`), ~118 bytes.
 //

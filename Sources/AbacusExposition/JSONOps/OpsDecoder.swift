@@ -1,4 +1,4 @@
-/// Decodes and validates one JSON-lines ops message (PROTOCOL.md §1).
+/// Decodes and validates one JSON-lines ops message (docs/ops.md).
 ///
 /// The message must be one JSON object (surrounding whitespace allowed). Checked here, on the
 /// message alone: strict JSON (see ``OpsFramer`` for streams); `name` by the Prometheus rules;

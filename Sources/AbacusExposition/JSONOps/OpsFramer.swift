@@ -8,7 +8,7 @@ public enum OpsFrame: Sendable, Equatable {
 }
 
 /// Cuts a byte stream (one per connection: Unix socket, TCP, an HTTP body) into JSON-lines
-/// ops messages, as PROTOCOL.md §1 frames them: JSON objects separated by any whitespace or
+/// ops messages, as docs/ops.md frames them: JSON objects separated by any whitespace or
 /// nothing at all (`}{`), possibly pretty-printed over many lines, possibly split across any
 /// number of reads; braces and escaped quotes inside strings are ordinary characters.
 ///

@@ -40,7 +40,7 @@ public enum OpsOperation: String, Sendable, Hashable, CaseIterable {
 /// The bucket layout of a histogram created by an `obs` message. The first observation of a
 /// series fixes it.
 ///
-/// The semantics are those of PROTOCOL.md §1, which follows the original Go "metrics-server"
+/// The semantics are those of docs/ops.md, which follows the original Go "metrics-server"
 /// (its `ProcessHistogram`, which calls client_golang's bucket helpers) except for the lowest
 /// linear bound:
 ///
@@ -179,7 +179,7 @@ public struct OpsLimits: Sendable, Hashable {
     public static let `default` = OpsLimits()
 }
 
-/// One decoded JSON-lines ops message (PROTOCOL.md §1), valid on its own: the name, labels,
+/// One decoded JSON-lines ops message (docs/ops.md), valid on its own: the name, labels,
 /// operation, value and bucket fields passed every check ``OpsDecoder`` can make without
 /// knowing the gateway's state.
 public struct OpsMessage: Sendable, Equatable {

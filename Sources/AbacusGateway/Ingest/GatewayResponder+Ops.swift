@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// The HTTP ops transports:
-/// - `POST /api/v1/ops`: JSON-lines ops (PROTOCOL.md §1) in the body, framed as on a stream.
+/// - `POST /api/v1/ops`: JSON-lines ops (docs/ops.md) in the body, framed as on a stream.
 ///   Each message is applied on its own (as over a socket); the answer comes after the commit:
 ///   200 when every message was applied, 400 when some were rejected, with a JSON body
 ///   `{"applied":N,"rejected":M,"errors":[{"message":K,"reason":"…","error":"…"}]}` (`message`

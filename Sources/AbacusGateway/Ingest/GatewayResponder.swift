@@ -71,7 +71,8 @@ public struct GatewayResponder: HTTPResponder {
             case "/-/healthy":
                 handler = "healthy"
                 response = method == .get || method == .head ? text(.ok, "OK\n") : notAllowed("GET")
-            case "/-/ready":
+            case "/-/ready", "/health":
+                // /health: the original metrics-server's readiness endpoint (503 once shutting down).
                 handler = "ready"
                 response =
                     method == .get || method == .head

@@ -1,6 +1,6 @@
 public import AbacusExposition
 
-/// Ready-made messages of the JSON-lines ops protocol (PROTOCOL.md §1), named by what they do.
+/// Ready-made messages of the JSON-lines ops protocol (docs/ops.md), named by what they do.
 ///
 /// ```swift
 /// try await sender.send([

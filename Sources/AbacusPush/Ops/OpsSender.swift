@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Sends JSON-lines ops messages (PROTOCOL.md §1) to `abacus gateway` (or the original
+/// Sends JSON-lines ops messages (docs/ops.md) to `abacus gateway` (or the original
 /// metrics-server) over UDP, a Unix socket or TCP.
 ///
 /// ```swift

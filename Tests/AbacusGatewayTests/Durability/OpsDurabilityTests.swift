@@ -9,7 +9,7 @@ import Testing
 #endif
 
 extension DurabilityTests {
-    /// JSON-lines ops (PROTOCOL.md §1) through the built `abacus` executable: what survives
+    /// JSON-lines ops (docs/ops.md) through the built `abacus` executable: what survives
     /// `kill -9` and SIGTERM. Socket ops are committed every `--ops.commit-interval` (500 ms by
     /// default), so after that window (plus a margin) a `kill -9` loses none of them; an HTTP
     /// `POST /api/v1/ops` is answered after its commit; SIGTERM commits what is left.

@@ -9,7 +9,7 @@ import Testing
 #endif
 
 extension DurabilityTests {
-    /// The `shutdown` op and `--shutdown-delay` with the built `abacus` executable (PROTOCOL.md
+    /// The `shutdown` op and `--shutdown-delay` with the built `abacus` executable (docs/ops.md
     /// §1: cron jobs start a gateway, send their ops, then `{"op":"shutdown"}`; the gateway
     /// keeps `/metrics` up for one last scrape, `/-/ready` at 503, then exits 0).
     ///

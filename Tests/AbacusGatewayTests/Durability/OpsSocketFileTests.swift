@@ -187,7 +187,7 @@ extension DurabilityTests {
     }
 
     /// `--extra-labels`, `--extra-labels-file` and `--extra-labels.source-app` with the built
-    /// `abacus` executable (PROTOCOL.md §1: the original server's extra labels).
+    /// `abacus` executable (docs/ops.md: the original server's extra labels).
     @Suite("Ops extra labels (the abacus executable)")
     struct OpsExtraLabelsTests {
         /// The flag (`app:demo,url:http://x:1`: a value with colons), a properties file with

@@ -6,7 +6,7 @@ import Testing
     import Glibc
 #endif
 
-/// The command lines of PROTOCOL.md §1, run as users run them: `echo … | nc -U`,
+/// The command lines of docs/ops.md, run as users run them: `echo … | nc -U`,
 /// `cat metrics.json | nc -u 127.0.0.1 PORT -w 1`, `echo … | socat - UNIX-CONNECT:…`. A missing
 /// client skips the test locally and fails it when `CI=true`.
 @Suite("Ops: real clients (nc, socat)")
@@ -41,7 +41,7 @@ struct OpsClientTests {
         }
     }
 
-    /// PROTOCOL.md's own line, `echo … | nc -U socket`, without `-N`: OpenBSD netcat then keeps
+    /// docs/ops.md's own line, `echo … | nc -U socket`, without `-N`: OpenBSD netcat then keeps
     /// the connection open after its input ends (it waits for the server to close, as it did
     /// with the original server). The message must be applied at once all the same, and the
     /// open connection must not hold up other clients.
@@ -101,7 +101,7 @@ struct OpsClientTests {
     func socat() async throws {
         guard let socat = OpsClients.require(.socat) else { return }
         try await withOpsGateway { ops async throws in
-            // PROTOCOL.md's example: an event (no event sink here: accepted and counted).
+            // docs/ops.md's example: an event (no event sink here: accepted and counted).
             let event = #"{"name":"metric","labels":{"label1":"labelvalue1"},"op":"event","value":1.0}"#
             try await Self.run(socat, ["-", "UNIX-CONNECT:\(ops.unixPaths[0])"], stdin: event + "\n")
             try await Self.run(socat, ["-", "UNIX-CONNECT:\(ops.unixPaths[0])"], stdin: Self.jobs + "\n")

@@ -3,7 +3,7 @@ import AbacusTesting
 import Foundation
 import Testing
 
-/// The crash inputs of the original metrics-server (PROTOCOL.md §1) and every other kind of bad
+/// The crash inputs of the original metrics-server (docs/ops.md) and every other kind of bad
 /// input, over UDP, stream transports and HTTP: each is rejected, counted once under its reason
 /// and transport, the gateway stays up, and what clients stored is byte for byte unchanged. The
 /// two inputs the original crashed on although they are valid (braces inside strings, a message

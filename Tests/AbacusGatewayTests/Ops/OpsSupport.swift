@@ -11,7 +11,7 @@ import Testing
     import Darwin
 #endif
 
-/// The JSON-lines ops transports a test can send through (PROTOCOL.md §1).
+/// The JSON-lines ops transports a test can send through (docs/ops.md).
 enum OpsTransport: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// One datagram to the UDP listener.
     case udp
@@ -267,11 +267,13 @@ enum OpsClients {
         /// OpenBSD netcat (`nc.openbsd`, else `nc`): `-U` for Unix sockets, `-u` for UDP.
         case nc
         case socat
+        /// PHP's command line (`php-cli`), for a PHP client as the original's.
+        case php
     }
 
     static func require(_ client: Client, sourceLocation: SourceLocation = #_sourceLocation) -> URL? {
         if let url = locate(client) { return url }
-        let why = "\(client.rawValue) is not installed (apt-get install netcat-openbsd socat)"
+        let why = "\(client.rawValue) is not installed (apt-get install netcat-openbsd socat php-cli)"
         if Peers.isCI {
             Issue.record("\(why) (CI=true: clients are mandatory)", sourceLocation: sourceLocation)
         } else {
@@ -286,6 +288,7 @@ enum OpsClients {
         switch client {
         case .nc: return Peers.executable("nc.openbsd") ?? Peers.executable("nc")
         case .socat: return Peers.executable("socat")
+        case .php: return Peers.executable("php")
         }
     }
 }

@@ -2,7 +2,7 @@ import AbacusTesting
 import Foundation
 import Testing
 
-/// JSON-lines ops over every transport (PROTOCOL.md §1): the same series fed through Unix
+/// JSON-lines ops over every transport (docs/ops.md): the same series fed through Unix
 /// sockets (main and pool), UDP, TCP and HTTP; framing over streams and datagrams; connection
 /// patterns of real clients (a PHP loop opening one connection per message, a long-lived
 /// connection, many connections at once). Every count is checked exactly on `/metrics`.
