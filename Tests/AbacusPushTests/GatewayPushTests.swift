@@ -19,12 +19,12 @@ struct GatewayPushTests {
         try await InProcessGateway.with { baseURL, _ in
             try await PushgatewayClient.withClient(url: baseURL) { client in
                 let registry = Registry(processMetrics: false)
-                try registry.counter("abacus_groups", help: "Not ours.").increment()
-                let conflict = await failure(PushError.self, "a counter named like the gateway's own gauge") {
+                try registry.gauge("abacus_pushes_total", help: "Not ours.").set(1)
+                let conflict = await failure(PushError.self, "a gauge named like the gateway's own counter") {
                     try await client.push(registry, to: try GroupingKey(job: "refused"))
                 }
                 #expect(conflict?.status == 400)
-                #expect(conflict?.body.contains("abacus_groups") == true, "\(conflict?.body ?? "")")
+                #expect(conflict?.body.contains("abacus_pushes_total") == true, "\(conflict?.body ?? "")")
                 let stamped = MetricFamily(
                     name: "stamped", type: .gauge, metrics: [Metric(value: .gauge(1), timestampMs: 1_700_000_000_000)])
                 let timestamped = await failure(PushError.self, "a sample with a timestamp") {

@@ -27,14 +27,58 @@
 public enum OpenMetricsEncoder {
     /// Encodes `families` in the given order and terminates the exposition with `# EOF\n`.
     /// O(total size of the output).
+    ///
+    /// Text 0.0.4 lets a counter `x_total` and another family `x` stand side by side
+    /// (client_golang's Go collector exports gauge `go_memstats_alloc_bytes` and counter
+    /// `go_memstats_alloc_bytes_total`); OpenMetrics names the counter family `x`, which would
+    /// then appear twice. Such a counter is written as `unknown` under its full name, with its
+    /// samples unchanged, so the exposition stays valid and every series keeps its name.
     public static func encode(_ families: [MetricFamily]) -> [UInt8] {
         var buffer: [UInt8] = []
         var estimate = 8
         for family in families { estimate += 64 + family.metrics.count * 48 }
         buffer.reserveCapacity(estimate)
-        for family in families { append(family, to: &buffer) }
+        let clashing = clashingCounters(families)
+        for (index, family) in families.enumerated() {
+            if clashing.contains(index) {
+                append(asUnknown(family), to: &buffer)
+            } else {
+                append(family, to: &buffer)
+            }
+        }
         appendEOF(to: &buffer)
         return buffer
+    }
+
+    /// The positions of the counters whose OpenMetrics family name is also another family's
+    /// name (or OpenMetrics name). O(families).
+    static func clashingCounters(_ families: [MetricFamily]) -> Set<Int> {
+        var uses: [String: Int] = [:]
+        for family in families {
+            uses[family.name, default: 0] += 1
+            let wire = wireName(of: family)
+            if wire != family.name { uses[wire, default: 0] += 1 }
+        }
+        var clashing = Set<Int>()
+        for (index, family) in families.enumerated() where family.type == .counter {
+            if (uses[wireName(of: family)] ?? 0) > 1 { clashing.insert(index) }
+        }
+        return clashing
+    }
+
+    /// A counter as an `unknown` family of the same name and sample values.
+    static func asUnknown(_ family: MetricFamily) -> MetricFamily {
+        MetricFamily(
+            name: family.name, type: .untyped, help: family.help,
+            metrics: family.metrics.map { metric in
+                let value: Double =
+                    switch metric.value {
+                    case .counter(let c): c.value
+                    case .gauge(let v), .untyped(let v): v
+                    default: .nan
+                    }
+                return Metric(labels: metric.labels, value: .untyped(value), timestampMs: metric.timestampMs)
+            })
     }
 
     /// Appends one family (metadata lines and samples) to `buffer`, without `# EOF`.

@@ -110,7 +110,12 @@ public enum ScrapeRenderer {
                 // - a `<base>_created` family beside histogram or summary `<base>` is left out of
                 //   OpenMetrics (a strict parser refuses the clash; it is the created timestamp,
                 //   which OpenMetrics would carry inside the family). Text keeps it.
-                if entry.type == .counter && (omName == entry.name || written[omName + "_created"] != nil) {
+                // - a counter `x_total` beside another family `x` (client_golang's Go collector
+                //   exports gauge go_memstats_alloc_bytes and counter ..._total), which
+                //   OpenMetrics would both name `x`, is written as `unknown` under its full name;
+                if entry.type == .counter
+                    && (omName == entry.name || written[omName + "_created"] != nil || written[omName] != nil)
+                {
                     omName = entry.name
                     omType = "unknown"
                 }

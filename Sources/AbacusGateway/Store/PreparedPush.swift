@@ -222,13 +222,14 @@ struct PreparedFamily: Sendable {
     /// Names a histogram or summary writes besides its own: `_bucket`, `_sum`, `_count`.
     var derivedNames: [String] { Self.derivedNames(name, type) }
 
-    /// Also the name OpenMetrics gives a counter `c_total`: the family `c`. (`_created` names
-    /// are not reserved: Python's client pushes `c_created` as a gauge of its own in text.)
+    /// A counter `c_total` reserves nothing: text lets a family `c` stand beside it (client_golang
+    /// exports gauge `go_memstats_alloc_bytes` and counter `go_memstats_alloc_bytes_total`), and
+    /// OpenMetrics output writes such a counter as `unknown` under its full name. (`_created`
+    /// names are not reserved either: Python's client pushes `c_created` as a gauge of its own.)
     static func derivedNames(_ name: String, _ type: MetricType) -> [String] {
         switch type {
         case .histogram, .gaugeHistogram: [name + "_bucket", name + "_sum", name + "_count"]
         case .summary: [name + "_sum", name + "_count"]
-        case .counter where name.hasSuffix("_total") && name.utf8.count > 6: [String(name.dropLast(6))]
         default: []
         }
     }

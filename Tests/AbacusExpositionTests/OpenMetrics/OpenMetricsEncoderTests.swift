@@ -153,6 +153,39 @@ import Testing
         #expect(try OpenMetricsParser.parse(golden) == families)
     }
 
+    /// A counter whose OpenMetrics family name is another family's name is written as
+    /// `unknown` under its full name; every other family is written as usual.
+    @Test func countersWhoseNamesFoldAreUnknown() throws {
+        let families = [
+            MetricFamily(name: "a_bytes", type: .gauge, metrics: [Metric(value: .gauge(1))]),
+            MetricFamily(
+                name: "a_bytes_total", type: .counter, help: "Folds.",
+                metrics: [Metric(labels: [Label("k", "v")], value: .counter(CounterValue(2, created: 5)))]),
+            MetricFamily(name: "b", type: .counter, metrics: [Metric(value: .counter(CounterValue(3)))]),
+            MetricFamily(name: "b_total", type: .counter, metrics: [Metric(value: .counter(CounterValue(4)))]),
+            MetricFamily(name: "c_total", type: .counter, metrics: [Metric(value: .counter(CounterValue(6)))]),
+        ]
+        let bytes = OpenMetricsEncoder.encode(families)
+        #expect(
+            String(decoding: bytes, as: UTF8.self) == """
+                # TYPE a_bytes gauge
+                a_bytes 1
+                # HELP a_bytes_total Folds.
+                # TYPE a_bytes_total unknown
+                a_bytes_total{k="v"} 2
+                # TYPE b unknown
+                b 3
+                # TYPE b_total unknown
+                b_total 4
+                # TYPE c counter
+                c_total 6
+                # EOF
+
+                """)
+        let parsed = try OpenMetricsParser.parse(bytes)
+        #expect(parsed.map(\.name) == ["a_bytes", "a_bytes_total", "b", "b_total", "c_total"])
+    }
+
     @Test func counterWithoutTotalGetsItOnTheSample() throws {
         let family = MetricFamily(name: "jobs", type: .counter, metrics: [Metric(value: .counter(CounterValue(3)))])
         let text = String(decoding: OpenMetricsEncoder.encode([family]), as: UTF8.self)

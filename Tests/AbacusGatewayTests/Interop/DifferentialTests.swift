@@ -167,6 +167,14 @@ struct DifferentialTests {
                 "job/noinf",
                 "# TYPE df_noinf histogram\ndf_noinf_bucket{le=\"1\"} 1\ndf_noinf_bucket{le=\"2\"} 2\n"
                     + "df_noinf_sum 2\ndf_noinf_count 3\n# TYPE df_conly histogram\ndf_conly_sum 1\ndf_conly_count 2\n"),
+            // A gauge x beside a counter x_total (client_golang's go_memstats_alloc_bytes and
+            // go_memstats_alloc_bytes_total), in one push and across groups.
+            .put(
+                "job/memstats",
+                "# TYPE df_alloc_bytes gauge\ndf_alloc_bytes 1024\n# TYPE df_alloc_bytes_total counter\n"
+                    + "df_alloc_bytes_total 4096\n"),
+            .put("job/memstats2", "# TYPE df_sys_bytes_total counter\ndf_sys_bytes_total 1\n"),
+            .put("job/memstats3", "# TYPE df_sys_bytes gauge\ndf_sys_bytes 2\n"),
             // A pushed push_time_seconds is replaced by the server's own; the rest is stored.
             .put("job/ptime", "# TYPE push_time_seconds gauge\npush_time_seconds 5\ndf_ptime 1\n"),
             // A group that only holds a failure time can be deleted; a deleted name can be retyped.

@@ -25,6 +25,10 @@ struct PrometheusScrapeTests {
         prom_batch_untyped 7
         # TYPE prom_plain_count counter
         prom_plain_count 9
+        # TYPE prom_mem_alloc_bytes gauge
+        prom_mem_alloc_bytes 1024
+        # TYPE prom_mem_alloc_bytes_total counter
+        prom_mem_alloc_bytes_total 4096
 
         """
     static let cron = "# TYPE prom_cron_runs_total counter\nprom_cron_runs_total 5\n"
@@ -111,6 +115,12 @@ struct PrometheusScrapeTests {
                 // Prometheus asks for OpenMetrics; the series keeps the name it has when Prometheus
                 // scrapes the Pushgateway (docs/gateway.md: written as `unknown`, not renamed).
                 #expect(plain.first?.metric["__name__"] == "prom_plain_count", "\(plain)")
+
+                // A gauge and a counter whose names fold into one in OpenMetrics (as
+                // client_golang's go_memstats_alloc_bytes and ..._total): both stored, each under
+                // its own name.
+                #expect(try await one("prom_mem_alloc_bytes")?.number == 1024)
+                #expect(try await one("prom_mem_alloc_bytes_total")?.number == 4096)
 
                 // A new push is seen at the next scrape.
                 let again = try await HTTP.request(
