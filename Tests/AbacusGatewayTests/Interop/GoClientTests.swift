@@ -124,4 +124,61 @@ struct GoClientTests {
             #expect((Interop.value(text, "push_failure_time_seconds", #"instance="",job="refused""#) ?? 0) > 0)
         }
     }
+
+    /// A Go job that pushes client_golang's default registry
+    /// (`push.New(url, job).Gatherer(prometheus.DefaultGatherer)`): the Go collector's families,
+    /// gauge `go_memstats_alloc_bytes` beside counter `go_memstats_alloc_bytes_total` among them,
+    /// and the process collector's. Pushgateway 1.5.1 takes it; so must the gateway, in
+    /// protobuf and in text, and serve it back in text, OpenMetrics (read by Python's parser)
+    /// and protobuf.
+    @Test("client_golang's default registry, pushed to the gateway and to Pushgateway 1.5.1")
+    func defaultRegistry() async throws {
+        guard Peers.require(.go) != nil, let pushgateway = Peers.require(.pushgateway),
+            let python = Peers.require(.pythonClient)
+        else { return }
+        let binary = try await GoProgram.pusher.binary()
+        let group = #"instance="",job="godefault""#
+        func check(_ base: String, server: String) async throws {
+            for format in ["protobuf", "text"] {
+                let run = try await pusher(
+                    binary, ["-url", base, "-job", "godefault", "-format", format, "-default-registry"])
+                #expect(run.status == 0, "\(server), \(format): \(run.stderrText)")
+            }
+            let text = try await Interop.scrape(base)
+            for name in [
+                "go_memstats_alloc_bytes", "go_memstats_alloc_bytes_total", "go_goroutines", "go_pusher_records_total",
+            ] {
+                #expect(
+                    text.split(separator: "\n").contains { $0.hasPrefix(name + "{") && $0.contains(group) },
+                    "\(server): no \(name) of the pushed group")
+            }
+        }
+        try await Interop.withGateway { gateway in
+            try await check(gateway.baseURL, server: "abacus")
+            let om = try await HTTP.request(
+                "GET", gateway.baseURL + "/metrics", headers: ["Accept": "application/openmetrics-text; version=1.0.0"])
+            let script = """
+                import sys
+                from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse
+                names = set(s.name for f in parse(sys.stdin.read()) for s in f.samples)
+                print("go_memstats_alloc_bytes" in names, "go_memstats_alloc_bytes_total" in names)
+                """
+            let parsed = try await ProcessRunner.run(python, ["-c", script], stdin: om.body)
+            #expect(parsed.status == 0, "Python's OpenMetrics parser: \(parsed.stderrText)")
+            #expect(parsed.stdoutText == "True True\n", "\(parsed.stdoutText)")
+            let protobuf = try await HTTP.request(
+                "GET", gateway.baseURL + "/metrics",
+                headers: [
+                    "Accept":
+                        "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+                ])
+            let families = try ProtobufDecoder.decode(protobuf.body)
+            #expect(families.contains { $0.name == "go_memstats_alloc_bytes" && $0.type == .gauge })
+            #expect(families.contains { $0.name == "go_memstats_alloc_bytes_total" && $0.type == .counter })
+        }
+        let arguments = ["--web.listen-address=127.0.0.1:$PORT", "--persistence.file=$DIR/pg.data"]
+        try await withServer(pushgateway, name: "pushgateway", arguments: arguments, readyPath: "/-/ready") { server in
+            try await check(server.baseURL, server: "Pushgateway 1.5.1")
+        }
+    }
 }

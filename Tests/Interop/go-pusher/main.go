@@ -40,6 +40,12 @@ func usageError(format string, args ...any) {
 // registry builds the fixed metrics; every value is a constant so the output is deterministic.
 func registry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
+	reg.MustRegister(fixedCollectors()...)
+	return reg
+}
+
+// fixedCollectors are the fixed metrics, with their values set.
+func fixedCollectors() []prometheus.Collector {
 
 	records := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "go_pusher_records_total",
@@ -72,8 +78,7 @@ func registry() *prometheus.Registry {
 		latency.Observe(v)
 	}
 
-	reg.MustRegister(records, lastSuccess, duration, latency)
-	return reg
+	return []prometheus.Collector{records, lastSuccess, duration, latency}
 }
 
 func main() {
@@ -83,6 +88,8 @@ func main() {
 	job := flag.String("job", "", "job name (required)")
 	format := flag.String("format", "protobuf", "text or protobuf (the client's default: delimited protobuf)")
 	gzip := flag.Bool("gzip", false, "gzip the body (refused: client_golang v1.14.0's push package cannot)")
+	defaultRegistry := flag.Bool("default-registry", false,
+		"push prometheus.DefaultGatherer (the Go and process collectors) with the fixed metrics registered in it")
 	flag.Var(&grouping, "grouping", "grouping label name=value (repeatable)")
 	flag.Parse()
 
@@ -96,7 +103,15 @@ func main() {
 		usageError("-gzip: the packaged client_golang (v1.14.0) push package has no gzip support")
 	}
 
-	pusher := push.New(*url, *job).Gatherer(registry())
+	var gatherer prometheus.Gatherer = registry()
+	if *defaultRegistry {
+		// What a Go job gets from push.New(url, job).Gatherer(prometheus.DefaultGatherer): the
+		// Go collector's go_* families (gauge go_memstats_alloc_bytes beside counter
+		// go_memstats_alloc_bytes_total) and the process collector's process_*.
+		prometheus.DefaultRegisterer.MustRegister(fixedCollectors()...)
+		gatherer = prometheus.DefaultGatherer
+	}
+	pusher := push.New(*url, *job).Gatherer(gatherer)
 	for _, g := range grouping {
 		pusher = pusher.Grouping(g[0], g[1])
 	}
