@@ -20,22 +20,22 @@ public enum ExtraLabels {
         return labels
     }
 
-    /// `name=value` lines; blank lines and lines starting with `#` or `!` are skipped; blanks
-    /// around the name and the value are trimmed.
+    /// `name=value` lines, read as the original metrics-server reads its
+    /// `-extra-labels-file-path`: lines without `=` are skipped (so are blank lines and lines
+    /// starting with `#` or `!`), blanks around the name and the value are trimmed, and every
+    /// `"` is removed from the value (`env="prod"` is `env=prod`).
     public static func parseProperties(_ text: String) throws(Problem) -> [Label] {
         var labels: [Label] = []
-        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let line = Substring(raw.trimmingBlanks())
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
-            guard let equals = line.firstIndex(of: "=") else {
-                throw Problem(description: "line \(number + 1) is not name=value")
-            }
+            guard let equals = line.firstIndex(of: "=") else { continue }
             labels = merge(
                 labels,
                 [
                     try label(
                         Substring(line[..<equals].trimmingBlanks()),
-                        Substring(line[line.index(after: equals)...].trimmingBlanks()))
+                        Substring(line[line.index(after: equals)...].trimmingBlanks().filter { $0 != "\"" }))
                 ])
         }
         return labels
