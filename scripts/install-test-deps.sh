@@ -2,7 +2,8 @@
 # Installs what the test suite needs that SwiftPM does not bring: the real peers the interop
 # tests use as referees and the tools the scripts call.
 #
-#   Debian: prometheus (gives promtool), prometheus-pushgateway, protobuf-compiler, curl,
+#   Debian: prometheus (gives promtool), prometheus-pushgateway, prometheus-node-exporter (a real
+#           /metrics to lint beside promtool), protobuf-compiler, curl,
 #           netcat-openbsd, socat, sqlite3 (integrity checks of the gateway's database),
 #           golang-go + golang-github-prometheus-client-golang-dev (a real client_golang pusher,
 #           built offline by scripts/build-go.sh), with a JSON-lines client written as the
@@ -16,7 +17,7 @@
 # As a non-root user it installs nothing and only reports what is missing.
 set -euo pipefail
 
-debian_packages=(prometheus prometheus-pushgateway protobuf-compiler curl netcat-openbsd socat sqlite3
+debian_packages=(prometheus prometheus-pushgateway prometheus-node-exporter protobuf-compiler curl netcat-openbsd socat sqlite3
     libsqlite3-dev zlib1g-dev golang-go golang-github-prometheus-client-golang-dev php-cli)
 
 is_installed() {

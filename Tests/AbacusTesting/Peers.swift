@@ -24,6 +24,7 @@ public enum Peers {
         case promtool
         case prometheus
         case pushgateway = "prometheus-pushgateway"
+        case nodeExporter = "prometheus-node-exporter"
         case pythonClient = "python3 with prometheus_client"
         case curl
         /// `go` with Debian's client_golang sources in /usr/share/gocode (golang-go and
@@ -58,6 +59,7 @@ public enum Peers {
         case .promtool: executable("promtool")
         case .prometheus: executable("prometheus")
         case .pushgateway: executable("prometheus-pushgateway")
+        case .nodeExporter: executable("prometheus-node-exporter")
         case .pythonClient: pythonWithClient
         case .curl: executable("curl")
         case .go:

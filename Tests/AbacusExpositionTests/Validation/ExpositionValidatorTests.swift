@@ -191,25 +191,47 @@ struct ExpositionFacadeTests {
         let families = [
             MetricFamily(name: "requests", type: .counter, metrics: [Metric(value: .counter(CounterValue(-1)))]),
             MetricFamily(name: "temp_total", type: .gauge, help: "x"),
+            MetricFamily(name: "untyped_total", type: .untyped, help: "x"),
             MetricFamily(name: "latency_milliseconds", type: .histogram, help: "x"),
+            MetricFamily(name: "entropy_bits", type: .gauge, help: "x"),
             MetricFamily(name: "rule:rate", type: .gauge, help: "x"),
             MetricFamily(
                 name: "queueDepth", type: .gauge, help: "x",
-                metrics: [Metric(labels: [Label("queueName", "a")], value: .gauge(1))]),
+                metrics: [
+                    Metric(labels: [Label("queueName", "a")], value: .gauge(1)),
+                    Metric(labels: [Label("queueName", "b")], value: .gauge(2)),
+                ]),
+            // promlint's camelCase is a lower-case letter followed by an upper-case one.
+            MetricFamily(name: "node_memory_Active_bytes", type: .gauge, help: "x"),
             MetricFamily(name: "jobs_counter_total", type: .counter, help: "x"),
+            MetricFamily(name: "wait_gauge_histogram", type: .gauge, help: "x"),
+            MetricFamily(
+                name: "x_bucket", type: .gauge, help: "x",
+                metrics: [Metric(labels: [Label("le", "1")], value: .gauge(1))]),
+            MetricFamily(name: "y_sum", type: .counter, help: "x"),
+            MetricFamily(name: "z_count", type: .untyped, help: "x"),
+            MetricFamily(name: "latency_ms", type: .gauge, help: "x"),
             MetricFamily(name: "good_seconds_total", type: .counter, help: "Fine."),
         ]
         #expect(
             ExpositionLinter.lint(families).map(\.description) == [
                 "requests: no help text",
                 "requests: counter metrics should have \"_total\" suffix",
-                "requests: counter has a negative value -1 in requests; counters only go up",
                 "temp_total: non-counter metrics should not have \"_total\" suffix",
                 "latency_milliseconds: use base unit \"seconds\" instead of \"milliseconds\"",
-                "rule:rate: metric names should not contain ':' (reserved for recording rules)",
+                "entropy_bits: use base unit \"bytes\" instead of \"bits\"",
+                "rule:rate: metric names should not contain ':'",
                 "queueDepth: metric names should be written in 'snake_case' not 'camelCase'",
-                "queueDepth: label names should be written in 'snake_case' not 'camelCase' (queueName)",
+                "queueDepth: label names should be written in 'snake_case' not 'camelCase'",
                 "jobs_counter_total: metric name should not include type 'counter'",
+                "wait_gauge_histogram: metric name should not include type 'gauge'",
+                "wait_gauge_histogram: metric name should not include type 'histogram'",
+                "wait_gauge_histogram: metric name should not include type 'gauge_histogram'",
+                "x_bucket: non-histogram metrics should not have \"_bucket\" suffix",
+                "x_bucket: non-histogram metrics should not have \"le\" label",
+                "y_sum: counter metrics should have \"_total\" suffix",
+                "y_sum: non-histogram and non-summary metrics should not have \"_sum\" suffix",
+                "latency_ms: metric names should not contain abbreviated units",
             ])
     }
 }
