@@ -66,7 +66,17 @@ struct MetricsServerFlags: Equatable {
             }
             if name == "h" || name == "help" { throw Problem(message: "", isHelp: true) }
             if let why = Self.refused[name] {
-                throw Problem(message: "-\(name): \(why); start without it (see abacus metrics-server --help)")
+                // Given without a value, or an empty one ("-remote=" from a template): off, as in
+                // the original; with a value, the feature is asked for and abacus has none yet.
+                var given = value
+                if given == nil, index < arguments.count, !arguments[index].hasPrefix("-") {
+                    given = arguments[index]
+                    index += 1
+                }
+                if let given, !given.isEmpty {
+                    throw Problem(message: "-\(name): \(why); start without it (see abacus metrics-server --help)")
+                }
+                continue
             }
             if Self.booleans.contains(name) {
                 let on: Bool
@@ -91,7 +101,7 @@ struct MetricsServerFlags: Equatable {
             // Not the original's: a gateway flag, passed on (with its value when it is the next
             // argument rather than after an `=`).
             guard argument.hasPrefix("--") else {
-                throw Problem(message: "flag provided but not defined: \(argument)")
+                throw Problem(message: "flag provided but not defined: -\(name)")
             }
             gatewayFlags.append(argument)
             if value == nil, index < arguments.count, !arguments[index].hasPrefix("-") {
@@ -103,7 +113,8 @@ struct MetricsServerFlags: Equatable {
 
     mutating func set(_ name: String, _ value: String) throws(Problem) {
         func duration() throws(Problem) -> Int64 {
-            guard let ms = GoDuration.milliseconds(value), ms >= 0 else {
+            // A negative duration is Go's too; as a delay or a TTL it means none.
+            guard let ms = GoDuration.milliseconds(value).map({ max(0, $0) }) else {
                 throw Problem(
                     message: "invalid value \"\(value)\" for flag -\(name): parse error (a duration: 30s, 1h30m, 1.5h)")
             }
@@ -145,8 +156,10 @@ struct MetricsServerFlags: Equatable {
 
 /// Go's `time.ParseDuration`: a sequence of decimal numbers, each with an optional fraction and
 /// a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), with an optional sign; `0` alone is zero.
+/// Computed in integer nanoseconds, as Go does (`2.3h` is exactly 8,280,000 ms).
 enum GoDuration {
-    /// The duration in milliseconds (rounded down), or `nil` when it does not parse.
+    /// The duration in milliseconds (rounded toward zero), or `nil` when it does not parse or
+    /// overflows 64-bit nanoseconds.
     static func milliseconds(_ text: String) -> Int64? {
         var rest = Substring(text)
         var negative = false
@@ -156,23 +169,39 @@ enum GoDuration {
         }
         if rest == "0" { return 0 }
         guard !rest.isEmpty else { return nil }
-        let units: [(String, Double)] = [
-            ("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
+        let units: [(String, Int64)] = [
+            ("ns", 1), ("us", 1_000), ("µs", 1_000), ("μs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
+            ("m", 60_000_000_000), ("h", 3_600_000_000_000),
         ]
-        var totalNs = 0.0
+        var totalNs: Int64 = 0
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !number.isEmpty, number != ".", number.filter({ $0 == "." }).count <= 1,
-                let value = Double(number.hasPrefix(".") ? "0" + number : number.hasSuffix(".") ? number + "0" : number)
-            else { return nil }
-            rest = rest.dropFirst(number.count)
+            let whole = rest.prefix { $0.isASCII && $0.isNumber }
+            rest = rest.dropFirst(whole.count)
+            var fraction: Substring = ""
+            if rest.first == "." {
+                rest = rest.dropFirst()
+                fraction = rest.prefix { $0.isASCII && $0.isNumber }
+                rest = rest.dropFirst(fraction.count)
+            }
+            guard !whole.isEmpty || !fraction.isEmpty else { return nil }
             let unitText = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
-            guard let unit = units.first(where: { $0.0 == unitText }) else { return nil }
+            guard let unit = units.first(where: { $0.0 == unitText })?.1 else { return nil }
             rest = rest.dropFirst(unitText.count)
-            totalNs += value * unit.1
+            guard let wholeValue = whole.isEmpty ? 0 : Int64(whole) else { return nil }
+            var (part, overflow) = wholeValue.multipliedReportingOverflow(by: unit)
+            guard !overflow else { return nil }
+            // The fraction's digits, scaled by the unit, as Go scales them (truncating).
+            var scale = unit
+            for digit in fraction {
+                scale /= 10
+                guard scale > 0 else { break }
+                (part, overflow) = part.addingReportingOverflow(Int64(digit.wholeNumberValue!) * scale)
+                guard !overflow else { return nil }
+            }
+            (totalNs, overflow) = totalNs.addingReportingOverflow(part)
+            guard !overflow else { return nil }
         }
-        guard totalNs < 9.2e18 else { return nil }
-        let ms = Int64(totalNs / 1e6)
+        let ms = totalNs / 1_000_000
         return negative ? -ms : ms
     }
 }

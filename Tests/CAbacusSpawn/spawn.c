@@ -138,18 +138,21 @@ static void *spawner(void *unused) {
     return NULL;
 }
 
+static int spawner_error;
+
 static void start_spawner(void) {
     pthread_t thread;
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
     pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-    pthread_create(&thread, &attributes, spawner, NULL);
+    spawner_error = pthread_create(&thread, &attributes, spawner, NULL);
     pthread_attr_destroy(&attributes);
 }
 
 pid_t abacus_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                    const char *stdin_path, const char *stdout_path, const char *stderr_path, int append) {
     pthread_once(&once, start_spawner);
+    if (spawner_error != 0) return -spawner_error;
     struct request r = {path, argv, envp, cwd, stdin_path, stdout_path, stderr_path, append, 0, 0};
     pthread_mutex_lock(&callers);
     pthread_mutex_lock(&lock);

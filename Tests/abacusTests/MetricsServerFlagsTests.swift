@@ -71,6 +71,7 @@ struct MetricsServerFlagsTests {
         "what Go's flag package refuses, and the features abacus does not have yet, stop the start",
         arguments: [
             (["-nope"], "flag provided but not defined: -nope"),
+            (["-nope=1"], "flag provided but not defined: -nope"),
             (["-socket"], "flag needs an argument: -socket"),
             (["-debug=maybe"], "invalid boolean value \"maybe\" for -debug"),
             (["-shutdown-delay", "soon"], "invalid value \"soon\" for flag -shutdown-delay"),
@@ -93,6 +94,14 @@ struct MetricsServerFlagsTests {
         }
     }
 
+    /// A templated unit may pass an empty value (`-remote "$REMOTE"`, `-loki-address=`): off, as
+    /// in the original; and a negative duration is no delay, as Go's time.Sleep takes it.
+    @Test("empty values of the refused flags are off; negative durations are zero")
+    func emptyAndNegative() throws {
+        #expect(try mapped(["-remote", "", "-loki-address=", "-pyroscope-url="]) == Self.defaults)
+        #expect(try mapped(["-shutdown-delay=-5s"]) == Self.defaults)
+    }
+
     @Test("-h, -help and --help ask for the help")
     func help() {
         for flag in ["-h", "-help", "--help", "--h"] {
@@ -108,6 +117,7 @@ struct MetricsServerFlagsTests {
             ("0", 0), ("30s", 30_000), ("24h0m0s", 86_400_000), ("1.5h", 5_400_000), ("300ms", 300),
             ("1h30m", 5_400_000),
             ("2m3.5s", 123_500), (".5s", 500), ("1500us", 1), ("1µs", 0), ("-1s", -1000), ("+2s", 2000),
+            ("2.3h", 8_280_000), ("1.001s", 1001), ("1.s", 1000), ("9999999999h", nil), (".s", nil),
             ("", nil), ("1", nil), ("s", nil), ("1x", nil), ("1..2s", nil), ("1d", nil),
         ]
         for (text, expected) in cases {

@@ -75,6 +75,10 @@ extension OpsDecoder {
             throw OpsRejection(
                 .negativeIncrement, "inc of \(name) by \(value): a counter only goes up (use op \"add\" on a gauge)")
         }
+        if let text = f.badTimestamp, op == .event || op == .index || op == .raw {
+            throw OpsRejection(
+                .invalidField, "\"timestamp\" must be an RFC 3339 time such as 2024-05-01T12:30:00Z, got \"\(text)\"")
+        }
         var histogram: HistogramLayout?
         if op == .obs {
             // Bucket fields mean something only to obs (the original reads them only there).

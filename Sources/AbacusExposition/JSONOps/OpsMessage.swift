@@ -41,8 +41,7 @@ public enum OpsOperation: String, Sendable, Hashable, CaseIterable {
 /// series fixes it.
 ///
 /// The semantics are those of docs/ops.md, which follows the original Go "metrics-server"
-/// (its `ProcessHistogram`, which calls client_golang's bucket helpers) except for the lowest
-/// linear bound:
+/// (its `ProcessHistogram`, which calls client_golang's bucket helpers):
 ///
 /// | fields | layout | original |
 /// |---|---|---|

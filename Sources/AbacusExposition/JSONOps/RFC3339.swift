@@ -4,7 +4,7 @@
 public enum RFC3339 {
     /// Unix nanoseconds of `text`, or `nil` when it is not an RFC 3339 date-time (`T` or `t`
     /// between date and time, `Z`, `z` or `±hh:mm` as offset, 1 to 9 fraction digits, seconds
-    /// 00–60, years 0001–2262 so that the result fits in 64 bits).
+    /// 00–60) or lies outside what 64-bit nanoseconds hold (1677-09-21 to 2262-04-11).
     public static func nanoseconds(_ text: some Collection<UInt8>) -> Int64? {
         let b = Array(text)
         guard b.count >= 20 else { return nil }
@@ -60,6 +60,12 @@ public enum RFC3339 {
         guard !overflow else { return nil }
         let (total, overflow2) = scaled.addingReportingOverflow(fraction)
         return overflow2 ? nil : total
+    }
+
+    /// Whether `text` is Go's zero `time.Time` as `encoding/json` writes it
+    /// (`0001-01-01T00:00:00Z`): what a Go client sends for a field it never set.
+    public static func isGoZeroTime(_ text: some Collection<UInt8>) -> Bool {
+        text.elementsEqual("0001-01-01T00:00:00Z".utf8)
     }
 
     /// `nanoseconds` as RFC 3339 in UTC with as many fraction digits as needed (none for a

@@ -66,8 +66,9 @@ public enum OpenMetricsEncoder {
         return clashing
     }
 
-    /// A counter as an `unknown` family of the same name and sample values.
-    static func asUnknown(_ family: MetricFamily) -> MetricFamily {
+    /// A counter as an `unknown` family of the same name and sample values. Its created time and
+    /// exemplars are left out: OpenMetrics has no place for them on an `unknown` family.
+    package static func asUnknown(_ family: MetricFamily) -> MetricFamily {
         MetricFamily(
             name: family.name, type: .untyped, help: family.help,
             metrics: family.metrics.map { metric in

@@ -2,7 +2,8 @@
 /// things Prometheus accepts but that make metrics harder to use. They are advice, not
 /// rejections; ``ExpositionValidator`` holds the rules a family must meet.
 ///
-/// The rules, in promlint's order, with its wording:
+/// The rules, with promlint's wording (findings come family by family, in the order of the
+/// input, where promtool sorts them by name):
 /// - no HELP (or an empty one): `no help text`;
 /// - a unit word (with an SI or binary prefix) that is not a base unit:
 ///   `use base unit "seconds" instead of "milliseconds"`;
@@ -15,7 +16,8 @@
 /// - an abbreviated unit (`_ms`, `_s`, `_kb`, …) as a word of the name.
 ///
 /// Where promlint repeats a finding (one per series that has the camelCase label), it is given
-/// once per family.
+/// once per family. A name with two unit words gets the finding of the first in promlint's unit
+/// table (promlint itself picks one at random: it walks a Go map).
 public enum ExpositionLinter {
     /// A finding about one family.
     public struct Finding: Sendable, Equatable, CustomStringConvertible {
@@ -60,7 +62,9 @@ public enum ExpositionLinter {
     /// Every finding for `families`, family by family. O(series).
     public static func lint(_ families: [MetricFamily]) -> [Finding] {
         var findings: [Finding] = []
-        for family in families {
+        // promtool's parser drops a family that has no samples (HELP or TYPE alone): so does the
+        // linter.
+        for family in families where !family.metrics.isEmpty {
             var messages: [String] = []
             func add(_ message: String) {
                 if !messages.contains(message) { messages.append(message) }

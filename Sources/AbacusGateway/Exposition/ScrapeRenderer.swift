@@ -128,7 +128,12 @@ public enum ScrapeRenderer {
             if let ownFamily {
                 scratch.removeAll(keepingCapacity: true)
                 if openMetrics {
-                    scratch = OpenMetricsEncoder.encode([ownFamily])
+                    // The gateway's own counter beside a pushed family of its base name
+                    // (a gauge process_cpu_seconds): `unknown`, as for pushed counters.
+                    let written =
+                        ownFamily.type == .counter && omType == "unknown"
+                        ? OpenMetricsEncoder.asUnknown(ownFamily) : ownFamily
+                    scratch = OpenMetricsEncoder.encode([written])
                     scratch.removeLast(6)  // "# EOF\n"
                 } else {
                     TextEncoder.append(ownFamily, to: &scratch)

@@ -119,6 +119,12 @@ struct JSONOpsDecoderTests {
             try message(#"{"name":"row","op":"raw","value":1.5,"timestamp":"2022-09-30T08:07:00Z"}"#)
                 == OpsMessage(name: "row", op: .raw, value: 1.5, timestampNs: 1_664_525_220_000_000_000))
         #expect(try message(#"{"name":"ev","op":"event","timestamp":"1970-01-01T00:00:00Z"}"#).timestampNs == 0)
+        // Go's zero time.Time, what a Go client's unset field marshals to: absent.
+        #expect(try message(#"{"name":"ev","op":"raw","timestamp":"0001-01-01T00:00:00Z"}"#).timestampNs == nil)
+        // The metric operations ignore timestamp, even one that is not RFC 3339.
+        #expect(
+            try message(#"{"name":"c","op":"inc","value":1,"timestamp":"yesterday"}"#)
+                == OpsMessage(name: "c", op: .inc, value: 1))
         for bad in [
             "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z", "2024-05-01 12:30:00Z", "2024-05-01T12:30:00", "yesterday",
         ] {

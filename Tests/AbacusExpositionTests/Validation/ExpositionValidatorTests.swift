@@ -212,7 +212,25 @@ struct ExpositionFacadeTests {
             MetricFamily(name: "z_count", type: .untyped, help: "x"),
             MetricFamily(name: "latency_ms", type: .gauge, help: "x"),
             MetricFamily(name: "good_seconds_total", type: .counter, help: "Fine."),
-        ]
+        ].map { family in
+            // One sample each: promtool (and so the linter) skips a family without samples.
+            var family = family
+            if family.metrics.isEmpty {
+                let value: MetricValue =
+                    switch family.type {
+                    case .counter: .counter(CounterValue(1))
+                    case .histogram:
+                        .histogram(
+                            HistogramValue(
+                                buckets: [Bucket(upperBound: .infinity, cumulativeCount: 1)], count: 1, sum: 1))
+                    case .untyped: .untyped(1)
+                    default: .gauge(1)
+                    }
+                family.metrics = [Metric(value: value)]
+            }
+            return family
+        }
+        #expect(ExpositionLinter.lint([MetricFamily(name: "fooBar", type: .counter)]).isEmpty)
         #expect(
             ExpositionLinter.lint(families).map(\.description) == [
                 "requests: no help text",

@@ -245,13 +245,18 @@ struct ScrapeAPITests {
         ("x 1\n", "# TYPE x_total counter\nx_total 2\n", "x", "x_total"),
         ("# TYPE y gauge\ny 1\n", "# TYPE y_total counter\ny_total 2\n", "y", "y_total"),
         ("# TYPE y_total counter\ny_total 2\n", "# TYPE y gauge\ny 1\n", "y", "y_total"),
+        // The gateway's own counter and a pushed gauge of its base name.
+        (
+            "# TYPE process_cpu_seconds gauge\nprocess_cpu_seconds 1\n", "", "process_cpu_seconds",
+            "process_cpu_seconds_total"
+        ),
     ])
     func openMetricsStaysValidWhenTextNamesFold(first: String, second: String, base: String, counter: String)
         async throws
     {
         try await withGateway { api async throws in
             #expect(try await api.put("/metrics/job/a", first).status == 200)
-            #expect(try await api.put("/metrics/job/b", second).status == 200)
+            if !second.isEmpty { #expect(try await api.put("/metrics/job/b", second).status == 200) }
             let text = try TextParser.parse(try await api.get("/metrics").body)
             #expect(text.contains { $0.name == base } && text.contains { $0.name == counter })
             let om = try await api.get("/metrics", headers: [("Accept", GatewayAPI.openMetricsType)])
@@ -269,7 +274,9 @@ struct ScrapeAPITests {
                 """
             let checked = try await ProcessRunner.run(python, ["-c", script], stdin: om.body)
             #expect(checked.status == 0, "Python's OpenMetrics parser: \(checked.stderrText)\n\(om.text)")
-            #expect(checked.stdoutText.contains("\(counter) 2.0\n"), "\(checked.stdoutText)")
+            if !second.isEmpty {
+                #expect(checked.stdoutText.contains("\(counter) 2.0\n"), "\(checked.stdoutText)")
+            }
         }
     }
 
@@ -285,7 +292,7 @@ struct ScrapeAPITests {
     func openMetricsWithSuffixLikeNames(first: String, second: String) async throws {
         try await withGateway { api async throws in
             #expect(try await api.put("/metrics/job/a", first).status == 200)
-            #expect(try await api.put("/metrics/job/b", second).status == 200)
+            if !second.isEmpty { #expect(try await api.put("/metrics/job/b", second).status == 200) }
             let om = try await api.get("/metrics", headers: [("Accept", GatewayAPI.openMetricsType)])
             #expect(throws: Never.self) { try OpenMetricsParser.parse(om.body) }
         }

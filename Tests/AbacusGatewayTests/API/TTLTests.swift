@@ -63,7 +63,10 @@ struct TTLTests {
             // At the deadline: gone with no traffic at all (the background scan).
             clock.advance(byMs: 1)
             #expect(try await Self.waitGone(Self.a, api), "still there at its deadline")
-            let scrape = try await api.scrape()
+            // The scan removes the group, then counts it: wait for the count too.
+            let scrape = try await api.waitScrape(upTo: Patience.seconds) {
+                $0.value("abacus_expired_groups_total") == 1
+            }
             #expect(scrape.pushed == "")
             #expect(scrape.value("abacus_expired_groups_total") == 1)
             #expect(scrape.value("abacus_groups") == 0)

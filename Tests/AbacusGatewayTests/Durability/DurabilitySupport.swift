@@ -165,7 +165,7 @@ enum SQLiteCheck {
             print("note: /usr/bin/sqlite3 is not installed; skipping the SQLite check")
             return nil
         }
-        let output = try await ProcessRunner.run(executable, [path, sql], timeout: 30)
+        let output = try await ProcessRunner.run(executable, [path, sql])
         guard output.status == 0 else { throw PeerError("sqlite3 \(sql): \(output.stderrText)") }
         return output.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     }

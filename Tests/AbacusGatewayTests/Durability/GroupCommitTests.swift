@@ -23,7 +23,7 @@ extension DurabilityTests {
                 tasks.addTask {
                     let body = Array("batched_value{slot=\"a\"} \(n)\nbatched_other \(n)\n".utf8)
                     let reply = try? await Client.request(
-                        "PUT", base + "/metrics/job/batched/instance/\(n)", body: body, timeout: 30)
+                        "PUT", base + "/metrics/job/batched/instance/\(n)", body: body, timeout: Patience.seconds)
                     return reply?.status ?? -1
                 }
             }

@@ -50,7 +50,7 @@ extension DurabilityTests {
             #expect(ProcOps.isSocketFile(socket) && ProcOps.isSocketFile(pooled), "socket files during the delay")
             try await ProcOps.sendUnix(pooled, #"{"name":"ops_last_total","op":"inc","value":1}"#)
             try await ProcOps.waitForValues(["ops_last_total": 1], in: gateway, timeout: Patience.seconds)
-            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 30)
+            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: Patience.seconds)
             #expect(scrape?.status == 200, "/metrics during the shutdown delay")
             #expect(await ProcOps.status(gateway, "/-/ready") == 503, "/-/ready during the delay")
             #expect(process.isRunning, "exited before its 10 minute delay")
@@ -87,7 +87,7 @@ extension DurabilityTests {
             try await ProcOps.sendUDP(
                 port: port, [#"{"name":"ops_udp_before_total","op":"inc","value":1}{"op":"shutdown"}"#])
             #expect(await Self.notReady(gateway), "/-/ready never answered 503 after the shutdown datagram")
-            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 30)
+            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: Patience.seconds)
             #expect(scrape?.status == 200, "/metrics during the shutdown delay")
             #expect(scrape.map { Exposed.value("ops_udp_before_total", in: $0.text) } == 1)
             #expect(process.isRunning, "exited before its 10 minute delay")
@@ -187,7 +187,7 @@ extension DurabilityTests {
 
             process.signal(SIGTERM)
             #expect(await Self.notReady(gateway), "/-/ready never answered 503 after SIGTERM")
-            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: 30)
+            let scrape = try? await Client.request("GET", gateway.baseURL + "/metrics", timeout: Patience.seconds)
             #expect(scrape?.status == 200, "/metrics during the shutdown delay")
             #expect(scrape.map { Exposed.value("ops_delay_gauge", in: $0.text) } == 12)
             #expect(process.isRunning, "exited before its 10 minute delay")

@@ -35,7 +35,7 @@ extension DurabilityTests {
                     path, #"{"name":"ops_stale_total","labels":{"n":"\#(index)"},"op":"inc","value":1}"#)
             }
             try await ProcOps.waitForValues(
-                [#"ops_stale_total{n="0"}"#: 1, #"ops_stale_total{n="1"}"#: 1], in: gateway, timeout: 20)
+                [#"ops_stale_total{n="0"}"#: 1, #"ops_stale_total{n="1"}"#: 1], in: gateway, timeout: Patience.seconds)
             #expect(await gateway.stop() == 0)
             for path in [socket, pooled] {
                 #expect(!FileManager.default.fileExists(atPath: path), "\(path) is removed at exit")
@@ -75,7 +75,7 @@ extension DurabilityTests {
 
             do {
                 let run = try await ProcOps.runRefused(
-                    ["--ops.unix-socket=\(socket)"], directory: directory, timeout: 20)
+                    ["--ops.unix-socket=\(socket)"], directory: directory, timeout: Patience.seconds)
                 #expect(run.status != 0, "the gateway started on the path of a hung listener:\n\(run.output)")
                 #expect(run.output.contains("\(socket) is in use by another process"), "\(run.output)")
             } catch {
@@ -98,7 +98,7 @@ extension DurabilityTests {
             let socket = gateway.directory.appendingPathComponent("ops.sock").path
             try await gateway.start(arguments: ["--ops.unix-socket=\(socket)"])
             try await ProcOps.sendUnix(socket, #"{"name":"ops_first_total","op":"inc","value":1}"#)
-            try await ProcOps.waitForValues(["ops_first_total": 1], in: gateway, timeout: 20)
+            try await ProcOps.waitForValues(["ops_first_total": 1], in: gateway, timeout: Patience.seconds)
 
             let other = try Peers.temporaryDirectory("ops-second")
             defer { try? FileManager.default.removeItem(at: other) }
@@ -108,7 +108,7 @@ extension DurabilityTests {
 
             #expect(ProcOps.isSocketFile(socket), "the first gateway's socket file was removed")
             try await ProcOps.sendUnix(socket, #"{"name":"ops_first_total","op":"inc","value":1}"#)
-            try await ProcOps.waitForValues(["ops_first_total": 2], in: gateway, timeout: 20)
+            try await ProcOps.waitForValues(["ops_first_total": 2], in: gateway, timeout: Patience.seconds)
             #expect(await gateway.stop() == 0)
             #expect(!FileManager.default.fileExists(atPath: socket))
         }
@@ -162,7 +162,7 @@ extension DurabilityTests {
             }
             var expected: [String: Double] = [#"abacus_ingest_messages_total{op="inc",transport="unix"}"#: 4]
             for index in paths.indices { expected[#"ops_pool_total{socket="\#(index)"}"#] = 1 }
-            try await ProcOps.waitForValues(expected, in: gateway, timeout: 20)
+            try await ProcOps.waitForValues(expected, in: gateway, timeout: Patience.seconds)
             #expect(await gateway.stop() == 0)
             for path in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(path) is removed at exit") }
 
@@ -232,7 +232,7 @@ extension DurabilityTests {
                     "ops_xl_total{\(extra)}": 1, "ops_xl_own{\(ownLabels)}": 2,
                     #"ops_xl_seconds_bucket{\#(extra),le="1"}"#: 1, #"ops_xl_seconds_bucket{\#(extra),le="+Inf"}"#: 1,
                     "ops_xl_seconds_count{\(extra)}": 1, "ops_xl_http{\(extra)}": 3,
-                ], in: gateway, timeout: 20)
+                ], in: gateway, timeout: Patience.seconds)
             let text = try await Client.metrics(gateway)
             let totals = text.split(separator: "\n").filter { $0.hasPrefix("ops_xl_total") }
             #expect(totals.count == 1, "\(totals)")
@@ -241,7 +241,7 @@ extension DurabilityTests {
             #expect(await gateway.stop() == 0)
             try await gateway.start(arguments: arguments)
             try await ProcOps.sendUnix(socket, #"{"name":"ops_xl_total","op":"inc","value":1}"#)
-            try await ProcOps.waitForValues(["ops_xl_total{\(extra)}": 2], in: gateway, timeout: 20)
+            try await ProcOps.waitForValues(["ops_xl_total{\(extra)}": 2], in: gateway, timeout: Patience.seconds)
             let again = try await Client.metrics(gateway).split(separator: "\n").filter { $0.hasPrefix("ops_xl_total") }
             #expect(again == ["ops_xl_total{\(extra)} 2"], "after the restart: \(again)")
             #expect(await gateway.stop() == 0)

@@ -51,7 +51,7 @@ struct GoClientTests {
     }
 
     func pusher(_ binary: URL, _ arguments: [String]) async throws -> ProcessRunner.Output {
-        try await ProcessRunner.run(binary, arguments, timeout: 30)
+        try await ProcessRunner.run(binary, arguments)
     }
 
     @Test("Push, Add and Delete in protobuf and text, grouping values with / and empty")

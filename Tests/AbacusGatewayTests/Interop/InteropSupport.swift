@@ -61,7 +61,7 @@ enum Interop {
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("body")
         let result = try await ProcessRunner.run(
-            curl, ["-sS", "-o", out.path, "-w", "%{http_code}"] + arguments, timeout: 30)
+            curl, ["-sS", "-o", out.path, "-w", "%{http_code}"] + arguments)
         guard result.status == 0 else {
             throw PeerError("curl \(arguments) exited \(result.status): \(result.stderrText)")
         }
@@ -199,9 +199,10 @@ struct PrometheusQueryAnswer: Decodable {
         let deadline = Date().addingTimeInterval(timeout)
         var last: [Series] = []
         while Date() < deadline {
-            let response = try await HTTP.request(
-                "GET", baseURL + "/api/v1/query?query=" + Interop.queryEscaped(query), timeout: 30)
-            if response.status == 200,
+            // A slow answer is asked again, until the deadline.
+            if let response = try? await HTTP.request(
+                "GET", baseURL + "/api/v1/query?query=" + Interop.queryEscaped(query), timeout: 30),
+                response.status == 200,
                 let answer = try? JSONDecoder().decode(PrometheusQueryAnswer.self, from: Data(response.body))
             {
                 last = answer.data.result

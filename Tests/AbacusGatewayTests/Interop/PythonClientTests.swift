@@ -55,7 +55,7 @@ struct PythonClientTests {
     static let b = #"instance="",job="pyjob-b""#
 
     func run(_ python: URL, _ base: String, _ step: String) async throws {
-        let result = try await ProcessRunner.run(python, ["-c", Self.script, base, step], timeout: 30)
+        let result = try await ProcessRunner.run(python, ["-c", Self.script, base, step])
         try #require(result.status == 0, "python step \(step): \(result.stderrText)")
     }
 

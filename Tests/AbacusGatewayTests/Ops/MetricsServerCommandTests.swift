@@ -107,6 +107,13 @@ struct MetricsServerCommandTests {
             let socket = directory.appendingPathComponent("metric-server.sock").path
             #expect(!FileManager.default.fileExists(atPath: socket), "a refused start made \(socket)")
         }
+        // Installed under the original's name (a symlink), the binary is `abacus metrics-server`.
+        let link = directory.appendingPathComponent("metrics-server")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: executable)
+        let viaLink = try await ProcessRunner.run(
+            link, ["--storage.path=:memory:", "-remote", "h:1"], directory: directory)
+        #expect(viaLink.status == 2, "\(viaLink.stderrText)")
+        #expect(viaLink.stderrText.hasPrefix("abacus metrics-server: -remote:"), "\(viaLink.stderrText)")
         // --help and -help list the mapping from the original's flags.
         for flag in ["--help", "-help", "-h"] {
             let help = try await ProcessRunner.run(executable, ["metrics-server", flag], directory: directory)

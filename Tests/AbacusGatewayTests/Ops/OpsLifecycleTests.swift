@@ -88,7 +88,9 @@ struct OpsLifecycleTests {
             #expect(try await ops.scrape().value("alive_total") == 2)
             // Its own deadline: gone too.
             clock.advance(byMs: 1)
-            let later = try await ops.wait { $0.value("alive_total") == nil }
+            let later = try await ops.wait {
+                $0.value("alive_total") == nil && $0.value("abacus_expired_series_total") == 2
+            }
             #expect(later.value("alive_total") == nil)
             #expect(later.value("abacus_expired_series_total") == 2)
         }
