@@ -144,9 +144,18 @@ public final class GatewayServer: Sendable {
             do {
                 let key = try GroupingKey.parse(path: row.path)
                 let families = try TextParser.parse(row.exposition)
-                try core.store.restore(
+                // A row stored under another path than its group's (written before labels with
+                // empty values were dropped) moves to the group's path.
+                let moved = key.groupPath != row.path
+                let kept = try core.store.restore(
                     key: key, families: families, pushTime: row.pushTime, failureTime: row.failureTime,
-                    deadlineMs: row.deadlineMs, nowMs: nowMs)
+                    deadlineMs: row.deadlineMs, nowMs: nowMs, rewrite: moved)
+                if moved {
+                    _ = core.journal?.enqueue(.delete(row.path))
+                    core.logger.notice(
+                        "stored group moved to the path of its key (a label with an empty value is no label)",
+                        metadata: ["from": "\(row.path)", "to": "\(key.groupPath)", "kept": "\(kept)"])
+                }
                 restored += 1
             } catch {
                 skipped += 1

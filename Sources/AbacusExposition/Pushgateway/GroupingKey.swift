@@ -13,26 +13,53 @@
 ///   accepts that, though its README asks for `@base64/=`).
 /// - `job` comes first and must not be empty; label names follow the Prometheus rules, must not
 ///   start with `__` and must not repeat.
+/// - A label with an empty value is the same as no label, as in Prometheus:
+///   `job/x/instance@base64/=` is the group `job/x`. Such a label is not part of the key, but
+///   it still clears the label of that name in the series pushed with it, as a grouping label
+///   replaces a body label of the same name (``emptyLabelNames``). The Pushgateway keeps it as
+///   a group of its own, whose series Prometheus cannot tell from those of `job/x`.
 ///
 /// Two keys are equal when they hold the same labels, whatever the order in the path.
 public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
-    /// The labels, `job` included, sorted by name.
+    /// The labels, `job` included, sorted by name; none has an empty value.
     public let labels: [Label]
 
+    /// The names given with an empty value, sorted: not part of the key (nor of its equality),
+    /// but a push through this key removes these labels from its series.
+    public let emptyLabelNames: [String]
+
     /// A key from a job name and further labels. Throws ``GroupingKeyError`` for an empty job,
-    /// an invalid, reserved or repeated label name, or a label named `job`.
+    /// an invalid, reserved or repeated label name, or a label named `job`. A label with an
+    /// empty value goes to ``emptyLabelNames``.
     public init(job: String, labels: [Label] = []) throws(GroupingKeyError) {
         guard !job.isEmpty else { throw GroupingKeyError("the job name must not be empty") }
         var all = [Label("job", job)]
+        var empty: [String] = []
         for label in labels {
             try Self.check(name: label.name)
-            if all.contains(where: { $0.name == label.name }) {
+            if all.contains(where: { $0.name == label.name }) || empty.contains(label.name) {
                 throw GroupingKeyError("label \(label.name) appears twice in the grouping key")
             }
-            all.append(label)
+            if label.value.isEmpty {
+                empty.append(label.name)
+            } else {
+                all.append(label)
+            }
         }
         self.labels = all.sorted()
+        emptyLabelNames = empty.sorted()
     }
+
+    /// The labels a push through this key sets on its series: ``labels`` and, with an empty
+    /// value, each of ``emptyLabelNames``. Sorted by name.
+    public var pushedLabels: [Label] {
+        guard !emptyLabelNames.isEmpty else { return labels }
+        return (labels + emptyLabelNames.map { Label($0, "") }).sorted()
+    }
+
+    public static func == (a: GroupingKey, b: GroupingKey) -> Bool { a.labels == b.labels }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(labels) }
 
     /// The job name.
     public var job: String { labels.first { $0.name == "job" }?.value ?? "" }
@@ -89,11 +116,18 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
         return try GroupingKey(job: job ?? "", labels: labels)
     }
 
-    /// The URL path after `/metrics/`: `job` first, then the other labels by name. A value is
-    /// written plainly when it has only unreserved URL characters (`A-Z a-z 0-9 - . _ ~`), and
-    /// as `name@base64/…` (padded) otherwise — which every Pushgateway since 0.9 reads and
-    /// which cannot be misread (no `+`/space or `/` ambiguity).
-    public var path: String {
+    /// The URL path after `/metrics/` that a client sends: `job` first, then the other labels by
+    /// name, ``emptyLabelNames`` included (as `name@base64/=`). A value is written plainly when
+    /// it has only unreserved URL characters (`A-Z a-z 0-9 - . _ ~`), and as `name@base64/…`
+    /// (padded) otherwise — which every Pushgateway since 0.9 reads and which cannot be misread
+    /// (no `+`/space or `/` ambiguity).
+    public var path: String { Self.path(pushedLabels) }
+
+    /// The path of the group this key names: ``path`` without ``emptyLabelNames``. Equal keys
+    /// have the same group path; the gateway stores a group under it.
+    public var groupPath: String { Self.path(labels) }
+
+    static func path(_ labels: [Label]) -> String {
         var out: [UInt8] = []
         func append(_ label: Label) {
             if !out.isEmpty { out.append(UInt8(ascii: "/")) }

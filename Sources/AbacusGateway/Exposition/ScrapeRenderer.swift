@@ -22,7 +22,8 @@ public enum ScrapeRenderer {
         if !extraLabels.isEmpty {
             for f in own.indices {
                 for m in own[f].metrics.indices {
-                    own[f].metrics[m].labels = ExtraLabels.merge(extraLabels, own[f].metrics[m].labels).sorted()
+                    own[f].metrics[m].labels = ExtraLabels.merge(extraLabels, own[f].metrics[m].labels)
+                        .filter { !$0.value.isEmpty }.sorted()
                 }
             }
         }

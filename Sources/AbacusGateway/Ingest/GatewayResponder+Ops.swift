@@ -107,11 +107,12 @@ extension GatewayResponder {
     }
 
     /// The labels of an `/aggregate/job/<JOB>{/<LABEL>/<VALUE>}` path (none for `/aggregate`),
-    /// encoded as grouping keys are.
+    /// encoded as grouping keys are. A label with an empty value is kept: it removes the body's
+    /// label of that name, and matches the series without it.
     static func pathLabels(_ path: Substring) throws(PushRejection) -> [Label] {
         guard !path.isEmpty else { return [] }
         do {
-            return try GroupingKey.parse(path: path).labels
+            return try GroupingKey.parse(path: path).pushedLabels
         } catch {
             throw .invalid("grouping_key", "invalid labels in the path: \(error.message)")
         }

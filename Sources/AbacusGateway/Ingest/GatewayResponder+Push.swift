@@ -21,7 +21,7 @@ extension GatewayResponder {
             let query = request.uri.queryParameters
             let ticket: Journal.Ticket?
             if let partial = query["partial"], partial != "false", partial != "0" {
-                let result = gateway.store.delete(matching: key.labels)
+                let result = gateway.store.delete(matching: key.pushedLabels)
                 ticket = result.ticket
             } else {
                 ticket = gateway.store.delete(key).ticket
@@ -87,7 +87,10 @@ extension GatewayResponder {
                     throw .invalid("grouping_key", "line \(part.line): invalid grouping key: \(error.message)")
                 }
                 guard seen.insert(key).inserted else {
-                    throw .invalid("invalid", "line \(part.line): group \(part.path) appears twice in the batch")
+                    throw .invalid(
+                        "invalid",
+                        "line \(part.line): group \(key.groupPath) appears twice in the batch (a label with an "
+                            + "empty value is the same as no label)")
                 }
                 let families: [MetricFamily]
                 do {
@@ -115,7 +118,7 @@ extension GatewayResponder {
                     pushes, mode: method == .put ? .replaceGroup : .replaceFamilies, nowMs: nowMs, ttlMs: ttl)
             } catch {
                 // The store names the refused group when the batch has several.
-                throw pushes.count == 1 ? error.naming(pushes[0].key.path) : error
+                throw pushes.count == 1 ? error.naming(pushes[0].key.groupPath) : error
             }
             if let failure = await gateway.waitCommitted(ticket) {
                 gateway.metrics.countPush(method: method.rawValue, outcome: "failed")

@@ -22,7 +22,8 @@ extension GroupStore.State {
         case new(SeriesPlan)
     }
 
-    /// Finds the aggregated series `name` with `labels` (merged with `extra`, sorted) or checks
+    /// Finds the aggregated series `name` with `labels` (merged with `extra`, without empty
+    /// values, sorted) or checks
     /// that it can be created with `type` (and, for a histogram, the bounds `bounds` gives),
     /// without changing anything. Throws when the name has another type or other label names,
     /// collides with a name or series held elsewhere, or the store is full (`pendingLines`
@@ -31,7 +32,8 @@ extension GroupStore.State {
         name: String, help: String?, labels: [Label], type: MetricType, bounds: () -> [Double],
         extra: [Label], limits: StoreLimits, pendingLines: Int = 0
     ) throws(PushRejection) -> Located {
-        let all = ExtraLabels.merge(extra, labels).sorted()
+        // A label with an empty value is the same as no label, as in Prometheus.
+        let all = ExtraLabels.merge(extra, labels).filter { !$0.value.isEmpty }.sorted()
         var labelText: [UInt8] = []
         Escaping.appendLabelSet(all, to: &labelText)
         let key = name + "{" + String(decoding: labelText, as: UTF8.self) + "}"
@@ -344,7 +346,9 @@ extension GroupStore {
     /// name `name`); returns how many and the journal ticket. O(aggregated series).
     public func deleteAggregated(matching labels: [Label], name: String?) -> (deleted: Int, ticket: Journal.Ticket?) {
         var tokens: [[UInt8]] = []
-        for label in labels {
+        // A label with an empty value matches the series without that label.
+        let absent = labels.filter(\.value.isEmpty).map(\.name)
+        for label in labels where !label.value.isEmpty {
             var token: [UInt8] = []
             Escaping.appendLabelSet([label], to: &token)
             tokens.append(token)
@@ -354,6 +358,11 @@ extension GroupStore {
             for (slot, series) in state.aggregate.slots.enumerated() {
                 guard let series else { continue }
                 if let name, state.index[series.family].name != name { continue }
+                if !absent.isEmpty, let names = state.aggregate.families[series.family]?.labelNames,
+                    absent.contains(where: names.contains)
+                {
+                    continue
+                }
                 if tokens.allSatisfy({ Self.labelText(series.labelText, contains: $0) }) { doomed.append(Int32(slot)) }
             }
             return (doomed.count, state.removeAggregated(doomed, journal: journal))

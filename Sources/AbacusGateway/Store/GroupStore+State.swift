@@ -293,7 +293,7 @@ extension GroupStore {
         /// The journal row of a group.
         func row(_ group: StoredGroup) -> Journal.Row {
             Journal.Row(
-                path: group.key.path,
+                path: group.key.groupPath,
                 exposition: group.exposition { (index[$0].name, index[$0].type, index[$0].help) },
                 pushTime: group.pushTime, failureTime: group.failureTime, deadlineMs: group.deadlineMs)
         }

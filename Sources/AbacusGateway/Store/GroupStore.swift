@@ -73,7 +73,7 @@ public final class GroupStore: Sendable {
                     // In a batch, say which group was refused.
                     guard pushes.count > 1 else { return .failure(error) }
                     var named = error
-                    named.message = "group \(push.key.path): \(error.message)"
+                    named.message = "group \(push.key.groupPath): \(error.message)"
                     return .failure(named)
                 }
             }
@@ -110,22 +110,24 @@ public final class GroupStore: Sendable {
             guard let id = state.ids[key] else { return (false, nil) }
             state.remove(id: id)
             state.index.collect()
-            return (true, journal?.enqueue(.delete(key.path)))
+            return (true, journal?.enqueue(.delete(key.groupPath)))
         }
     }
 
     /// Deletes every group whose key holds all of `labels` (e.g. `job="nightly"`: every group
-    /// of that job). Returns how many. O(groups) to find them — an explicit administrative
+    /// of that job); a label with an empty value matches the groups without that label. Returns how many. O(groups) to find them — an explicit administrative
     /// operation, not a push — plus the size of what is deleted.
     public func delete(matching labels: [Label]) -> (deleted: Int, ticket: Journal.Ticket?) {
         state.withLock { state in
             var doomed: [UInt32] = []
-            for (key, id) in state.ids where labels.allSatisfy({ key[$0.name] == $0.value }) { doomed.append(id) }
+            for (key, id) in state.ids where labels.allSatisfy({ (key[$0.name] ?? "") == $0.value }) {
+                doomed.append(id)
+            }
             var ticket: Journal.Ticket?
             for id in doomed {
                 let key = state.slots[Int(id)]!.key
                 state.remove(id: id)
-                ticket = journal?.enqueue(.delete(key.path))
+                ticket = journal?.enqueue(.delete(key.groupPath))
             }
             state.index.collect()
             return (doomed.count, ticket)
@@ -151,7 +153,7 @@ public final class GroupStore: Sendable {
                     continue
                 }
                 state.remove(id: id)
-                _ = journal?.enqueue(.delete(top.key.path))
+                _ = journal?.enqueue(.delete(top.key.groupPath))
                 expired += 1
             }
             state.index.collect()
@@ -160,19 +162,52 @@ public final class GroupStore: Sendable {
     }
 
     /// Puts back a group read from the journal at start, unchecked but for parse errors (it
-    /// was checked when pushed). Groups already past their deadline are skipped.
+    /// was checked when pushed). Returns `false` for a group past its deadline, and for one
+    /// whose key an already restored group with a later push time holds: both are skipped.
+    ///
+    /// A group stored before labels with empty values were dropped (under a path such as
+    /// `job/x/b@base64/=`) is the group `job/x` now; two of its series that differed only by
+    /// such a label become one, of which the first is kept. `rewrite` journals the group again
+    /// under its key's path (the caller deletes the old row).
+    @discardableResult
     func restore(
         key: GroupingKey, families: [MetricFamily], pushTime: Double, failureTime: Double,
-        deadlineMs: Int64?, nowMs: Int64
-    ) throws(PushRejection) {
-        if let deadlineMs, deadlineMs <= nowMs { return }
-        let prepared = try PreparedPush.prepare(families: families, key: key, limits: .unlimited)
-        state.withLock { state in
+        deadlineMs: Int64?, nowMs: Int64, rewrite: Bool = false
+    ) throws(PushRejection) -> Bool {
+        if let deadlineMs, deadlineMs <= nowMs { return false }
+        let prepared: PreparedPush
+        do throws(PushRejection) {
+            prepared = try PreparedPush.prepare(families: families, key: key, limits: .unlimited)
+        } catch {
+            prepared = try PreparedPush.prepare(
+                families: Self.withoutEmptyLabels(families), key: key, limits: .unlimited)
+        }
+        return state.withLock { state in
+            if let id = state.ids[key], let existing = state.slots[Int(id)], existing.pushTime >= pushTime {
+                return false
+            }
             let (id, old, new) = state.build(prepared, mode: .replaceGroup, pushTime: pushTime, deadlineMs: deadlineMs)
             let restored = new.with(failureTime: failureTime, deadlineMs: .some(deadlineMs))
             state.install(id: id, old: old, new: restored)
             state.index.collect()
             state.track(restored)
+            if rewrite { _ = journal?.enqueue(.upsert(state.row(restored))) }
+            return true
+        }
+    }
+
+    /// `families` with the labels whose value is empty removed, keeping the first of the
+    /// series that become equal.
+    static func withoutEmptyLabels(_ families: [MetricFamily]) -> [MetricFamily] {
+        families.map { family in
+            var family = family
+            var seen: Set<[Label]> = []
+            family.metrics = family.metrics.compactMap { metric in
+                var metric = metric
+                metric.labels.removeAll { $0.value.isEmpty }
+                return seen.insert(metric.labels).inserted ? metric : nil
+            }
+            return family
         }
     }
 

@@ -15,8 +15,9 @@ public struct PreparedPush: Sendable {
 
     /// Applies the Pushgateway's rules to parsed families for group `key`:
     /// - a sample with a timestamp is refused;
-    /// - grouping labels replace body labels of the same name; `instance=""` is added when
-    ///   absent; labels are sorted;
+    /// - grouping labels replace body labels of the same name; a label with an empty value is
+    ///   dropped, being the same as no label (so a grouping label with an empty value removes
+    ///   the body's label); `instance=""` is then added when absent; labels are sorted;
     /// - OpenMetrics-only types are stored as text 0.0.4 expresses them (info → gauge `<name>_info`,
     ///   stateset → gauge, gauge histogram → histogram); exemplars and `_created` are dropped;
     /// - the result must still be valid (relabelling can make two series equal) and within
@@ -28,7 +29,7 @@ public struct PreparedPush: Sendable {
     public static func prepare(
         families: consuming [MetricFamily], key: GroupingKey, limits: StoreLimits, extraLabels: [Label] = []
     ) throws(PushRejection) -> PreparedPush {
-        let keyLabels = key.labels
+        let keyLabels = key.pushedLabels
         let labelBytes = labelBytes(for: key)
 
         var families = textExpressible(families)
@@ -72,7 +73,7 @@ public struct PreparedPush: Sendable {
                     "invalid",
                     "invalid metric family \(family.name): two series have the labels "
                         + "\(ExpositionValidator.render(family.metrics[index].labels)) "
-                        + "once the grouping labels are applied")
+                        + "once the grouping labels are applied (a label with an empty value is the same as no label)")
             }
             let rendered = PreparedFamily(family)
             lineCount += rendered.lineCount
@@ -116,14 +117,15 @@ public struct PreparedPush: Sendable {
     }
 
     /// Body labels without those the grouping key sets, plus the key's, plus the extra labels
-    /// neither has, plus `instance=""` when none has an `instance` (a body's `instance` is kept,
-    /// as the Pushgateway keeps it), sorted.
+    /// neither has, without the labels whose value is empty, plus `instance=""` when none has
+    /// an `instance` (a body's `instance` is kept, as the Pushgateway keeps it), sorted.
     static func relabel(_ labels: [Label], _ keyLabels: [Label], _ extraLabels: [Label] = []) -> [Label] {
         var result = keyLabels
         for label in labels where !keyLabels.contains(where: { $0.name == label.name }) {
             result.append(label)
         }
         result = ExtraLabels.merge(extraLabels, result)
+        result.removeAll { $0.value.isEmpty }
         if !result.contains(where: { $0.name == "instance" }) { result.append(Label("instance", "")) }
         result.sort()
         return result

@@ -20,13 +20,36 @@ struct GroupingKeyTests {
                 "job@base64/ZGlyZWN0b3J5X2NsZWFuZXI/path@base64/L3Zhci90bXA",
                 [("job", "directory_cleaner"), ("path", "/var/tmp")]
             ),
-            ("job/example/first_label@base64/=", [("first_label", ""), ("job", "example")]),
+            // An empty value is no label: not part of the key.
+            ("job/example/first_label@base64/=", [("job", "example")]),
             // What Python's client sends: quote_plus for plain values (Go keeps the +), base64 for spaces.
             ("job/my+job/label@base64/dmFsdWUgd2l0aCBzcGFjZXM=", [("job", "my+job"), ("label", "value with spaces")]),
             ("job/a%26b/x/caf%C3%A9", [("job", "a&b"), ("x", "café")]),
         ] as [(String, [(String, String)])])
     func parses(path: String, labels: [(String, String)]) throws {
         #expect(try GroupingKey.parse(path: path).labels == labels.map { Label($0.0, $0.1) })
+    }
+
+    @Test func aLabelWithAnEmptyValueIsNoLabelButClearsTheBodyLabel() throws {
+        let key = try GroupingKey.parse(path: "job/example/first_label@base64/=/second_label/foobar")
+        #expect(try key == GroupingKey.parse(path: "job/example/second_label/foobar"))
+        #expect(try key.hashValue == GroupingKey.parse(path: "job/example/second_label/foobar").hashValue)
+        #expect(key.labels == [Label("job", "example"), Label("second_label", "foobar")])
+        #expect(key.emptyLabelNames == ["first_label"])
+        #expect(
+            key.pushedLabels == [Label("first_label", ""), Label("job", "example"), Label("second_label", "foobar")])
+        // What a client sends keeps the empty label; the group's path does not.
+        #expect(key.path == "job/example/first_label@base64/=/second_label/foobar")
+        #expect(key.groupPath == "job/example/second_label/foobar")
+        #expect(try GroupingKey.parse(path: key.path).emptyLabelNames == ["first_label"])
+        #expect(try GroupingKey(job: "example", labels: [Label("a", ""), Label("b", "1")]).groupPath == "job/example/b/1")
+        // Repeats are refused whether the value is empty or not.
+        #expect(throws: GroupingKeyError("label a appears twice in the grouping key")) {
+            try GroupingKey.parse(path: "job/x/a@base64/=/a/1")
+        }
+        #expect(throws: GroupingKeyError("label a appears twice in the grouping key")) {
+            try GroupingKey.parse(path: "job/x/a/1/a@base64/=")
+        }
     }
 
     @Test func orderInThePathDoesNotMatter() throws {
@@ -66,7 +89,8 @@ struct GroupingKeyTests {
         #expect(
             key.path == "job/backup/empty@base64/=/instance@base64/ZGIgMQ==/path@base64/L3Zhci90bXA=/zone/eu-1.a_b~")
         #expect(try Self.key("a+b").path == "job@base64/YSti")
-        #expect(key.description == "{empty=\"\",instance=\"db 1\",job=\"backup\",path=\"/var/tmp\",zone=\"eu-1.a_b~\"}")
+        #expect(key.groupPath == "job/backup/instance@base64/ZGIgMQ==/path@base64/L3Zhci90bXA=/zone/eu-1.a_b~")
+        #expect(key.description == "{instance=\"db 1\",job=\"backup\",path=\"/var/tmp\",zone=\"eu-1.a_b~\"}")
         #expect(key.job == "backup")
         #expect(key["instance"] == "db 1")
     }

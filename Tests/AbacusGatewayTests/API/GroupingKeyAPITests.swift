@@ -18,8 +18,9 @@ struct GroupingKeyAPITests {
         // padded and unpadded: "/var/tmp"
         ("/metrics/job/a/path@base64/L3Zhci90bXA=", #"instance="",job="a",path="/var/tmp""#),
         ("/metrics/job/a/path@base64/L3Zhci90bXA", #"instance="",job="a",path="/var/tmp""#),
-        // the empty value
-        ("/metrics/job/a/first@base64/=", #"first="",instance="",job="a""#),
+        // the empty value: no label
+        ("/metrics/job/a/first@base64/=", #"instance="",job="a""#),
+        ("/metrics/job/a/instance@base64/=", #"instance="",job="a""#),
         // instance given in base64: no instance="" added
         ("/metrics/job/a/instance@base64/aG9zdDo5MA==", #"instance="host:90",job="a""#),
         // %20 is a space, + stays +, %2F stays inside its value

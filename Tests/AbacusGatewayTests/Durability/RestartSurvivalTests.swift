@@ -104,7 +104,7 @@ extension DurabilityTests {
         #expect(before.contains(#"restart_post_a{instance="post",job="restart"} 10"#))
         #expect(before.contains(#"restart_post_b{instance="post",job="restart"} 2"#))
         #expect(!before.contains(#"instance="deleted""#))
-        #expect(before.contains(#"env="",instance="",job="nightly/backup",path="/var/lib/x y""#))
+        #expect(before.contains(#"{instance="",job="nightly/backup",path="/var/lib/x y"}"#))
         let failureOfB = Exposed.value(#"push_failure_time_seconds{instance="b",job="restart"}"#, in: before)
         let failureOfC = Exposed.value(#"push_failure_time_seconds{instance="c",job="restart"}"#, in: before)
         let pushOfC = Exposed.value(#"push_time_seconds{instance="c",job="restart"}"#, in: before)

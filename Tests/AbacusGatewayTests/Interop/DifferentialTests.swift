@@ -7,7 +7,10 @@ import Testing
 /// to both, both must answer the same status, and their `/metrics` must hold the same families
 /// (name, type, HELP) and samples (labels, values) once parsed — each server's own metrics aside
 /// (ours: `abacus_*`, `process_*`; theirs: `go_*`, `process_*`, `pushgateway_*`), and
-/// `push_time_seconds` / `push_failure_time_seconds` compared by label set and zero-ness only.
+/// `push_time_seconds` / `push_failure_time_seconds` compared by label set and zero-ness only,
+/// and labels with an empty value (`instance` aside) compared as Prometheus ingests them: as no
+/// label. The Pushgateway keeps them and makes `job/x/a@base64/=` a group of its own; the gateway
+/// drops them, so that group is `job/x` (docs/gateway.md).
 ///
 /// Left out on purpose, because the two differ (by design as docs/gateway.md and docs/formats.md
 /// say, or, for the last three, observed here and not documented yet):

@@ -126,12 +126,15 @@ enum ExpositionDigest {
     /// that neither the order of groups nor the spelling of numbers matters. Families whose name
     /// starts with one of `ignoring` are left out. `push_time_seconds` and
     /// `push_failure_time_seconds` keep their label sets and whether the value is 0 (written 0
-    /// or 1).
+    /// or 1). Labels with an empty value are dropped, `instance` aside, as Prometheus drops them
+    /// when it ingests the scrape: the Pushgateway writes them, the gateway drops them when a push
+    /// arrives (`instance=""` stays on both: it keeps Prometheus from setting its own).
     static func families(_ text: String, ignoring prefixes: [String]) throws -> [String: String] {
         var result: [String: String] = [:]
         for var family in try TextParser.parse(Array(text.utf8)) {
             if prefixes.contains(where: { family.name.hasPrefix($0) }) { continue }
             for index in family.metrics.indices {
+                family.metrics[index].labels.removeAll { $0.value.isEmpty && $0.name != "instance" }
                 family.metrics[index].labels.sort()
                 if family.name == "push_time_seconds" || family.name == "push_failure_time_seconds",
                     case .gauge(let value) = family.metrics[index].value
