@@ -33,7 +33,12 @@ public struct GatewayConfiguration: Sendable {
     /// `--log.level`.
     public var logLevel: Logger.Level = .info
     /// Shown by `abacus_build_info` and `/api/v1/status`.
-    public var version: String = "0.1.0"
+    public var build: BuildInformation = .current
+    /// The version of ``build``.
+    public var version: String {
+        get { build.version }
+        set { build.version = newValue }
+    }
     /// Every flag as given, for `/api/v1/status`.
     public var flags: [String: String] = [:]
 

@@ -342,6 +342,19 @@ extension GroupStore {
 }
 
 extension GroupStore {
+    /// For each aggregated family, by name, the last update of any of its series (Unix ms).
+    /// O(aggregated series): for `/api/v1/metrics`, not for scrapes.
+    public func aggregatedUpdateTimes() -> [String: Int64] {
+        state.withLock { state in
+            var times: [String: Int64] = [:]
+            for case let series? in state.aggregate.slots {
+                let name = state.index[series.family].name
+                times[name] = max(times[name] ?? 0, series.updatedMs)
+            }
+            return times
+        }
+    }
+
     /// Deletes the aggregated series that have every label of `labels` (and, when given, the
     /// name `name`); returns how many and the journal ticket. O(aggregated series).
     public func deleteAggregated(matching labels: [Label], name: String?) -> (deleted: Int, ticket: Journal.Ticket?) {

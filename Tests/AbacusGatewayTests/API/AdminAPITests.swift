@@ -1,3 +1,4 @@
+import AbacusGateway
 import AbacusTesting
 import Foundation
 import Testing
@@ -52,6 +53,44 @@ struct AdminAPITests {
         }
     }
 
+    @Test func apiV1MetricsListsAggregatedSeriesMarkedAsSuch() async throws {
+        try await withGateway { api async throws in
+            #expect(try await api.put("/metrics/job/a", "g 1\n").status == 200)
+            let ops =
+                #"{"name":"jobs_total","help":"Jobs.","labels":{"queue":"mail"},"op":"inc","value":2}"# + "\n"
+                + #"{"name":"latency_seconds","op":"obs","value":0.5,"bucket_custom":[1]}"# + "\n"
+            let sent = try await api.request(
+                "POST", "/api/v1/ops", headers: [("Content-Type", "application/json")], body: Array(ops.utf8))
+            #expect(sent.status == 200, "\(sent)")
+            let data = try #require(try Self.json(try await api.get("/api/v1/metrics"))["data"] as? [[String: Any]])
+            #expect(data.count == 2)
+            // Groups first, as before, without the mark.
+            #expect(data.first?["aggregated"] == nil)
+            let aggregated = try #require(data.last)
+            #expect(aggregated["aggregated"] as? Bool == true)
+            #expect(aggregated["labels"] as? [String: String] == [:])
+            #expect(aggregated["last_push_successful"] as? Bool == true)
+            #expect(
+                Set(aggregated.keys) == [
+                    "labels", "aggregated", "last_push_successful", "jobs_total", "latency_seconds",
+                ])
+            let jobs = try #require(aggregated["jobs_total"] as? [String: Any])
+            #expect(jobs["type"] as? String == "COUNTER")
+            #expect(jobs["help"] as? String == "Jobs.")
+            #expect((jobs["time_stamp"] as? String)?.hasPrefix("20") == true)
+            let series = try #require(jobs["metrics"] as? [[String: Any]])
+            #expect(series.first?["labels"] as? [String: String] == ["queue": "mail"])
+            #expect(series.first?["value"] as? String == "2")
+            let latency = try #require(aggregated["latency_seconds"] as? [String: Any])
+            #expect(latency["type"] as? String == "HISTOGRAM")
+            let histogram = try #require((latency["metrics"] as? [[String: Any]])?.first)
+            #expect(histogram["count"] as? String == "1")
+            #expect(histogram["buckets"] as? [String: String] == ["1": "1", "+Inf": "1"])
+            // As the Pushgateway (Go's omitempty): no help, no "help".
+            #expect(latency["help"] == nil)
+        }
+    }
+
     @Test func apiV1Status() async throws {
         try await withGateway(Configure { $0.flags = ["web.enable-admin-api": "false", "push.default-ttl": "0"] }) {
             api async throws in
@@ -64,11 +103,33 @@ struct AdminAPITests {
             let data = try #require(root["data"] as? [String: Any])
             #expect(data["flags"] as? [String: String] == ["web.enable-admin-api": "false", "push.default-ttl": "0"])
             #expect((data["start_time"] as? String)?.hasPrefix("20") == true)
-            #expect((data["build_information"] as? [String: String])?["version"] == "0.1.0")
+            // The Pushgateway's fields, swiftVersion for its goVersion; a plain build is not stamped.
+            #expect(
+                data["build_information"] as? [String: String] == [
+                    "version": "0.1.0", "revision": "", "branch": "", "buildUser": "", "buildDate": "",
+                    "swiftVersion": BuildInformation.compilerVersion,
+                ])
+            #expect(BuildInformation.compilerVersion.hasPrefix("6."))
             let storage = try #require(data["storage"] as? [String: Any])
             #expect(storage["path"] as? String == ":memory:")
             #expect(storage["groups"] as? Int == 1)
             #expect(storage["series"] as? Int == 2)
+        }
+    }
+
+    @Test func apiV1StatusShowsAStampedBuild() async throws {
+        let stamped = BuildInformation(
+            version: "1.2.3", revision: "0123abc", branch: "main", buildUser: "ci@builder",
+            buildDate: "20261207-10:00:00",
+            swiftVersion: "6.3")
+        try await withGateway(Configure { $0.build = stamped }) { api async throws in
+            let data = try #require(try Self.json(try await api.get("/api/v1/status"))["data"] as? [String: Any])
+            #expect(
+                data["build_information"] as? [String: String] == [
+                    "version": "1.2.3", "revision": "0123abc", "branch": "main", "buildUser": "ci@builder",
+                    "buildDate": "20261207-10:00:00", "swiftVersion": "6.3",
+                ])
+            #expect(try await api.scrape().value(#"abacus_build_info{version="1.2.3"}"#) == 1)
         }
     }
 
