@@ -70,7 +70,10 @@ struct ExampleTests {
     @Test("BackupJob with nothing listening: exit 2 and the reason on stdout")
     func backupJobUnreachable() async throws {
         guard let binary = ExampleBinary.require("BackupJobExample") else { return }
-        let port = try Peers.freePort()
+        // Held until the test ends: no gateway of a test running meanwhile can take it.
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }
+        let port = closed.port
         let result = try await ProcessRunner.run(
             binary, ["--pushgateway", "http://127.0.0.1:\(port)", "--timeout", "1"])
         #expect(result.status == 2, "\(result.stdoutText)\(result.stderrText)")

@@ -113,7 +113,10 @@ struct HTTPDetailsTests {
 
     @Test("nothing listening: a transport error; a URL without a usable scheme: invalid_url")
     func unreachable() async throws {
-        let port = try Peers.freePort()
+        // Held until the test ends: no gateway of a test running meanwhile can take it.
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }
+        let port = closed.port
         // AsyncHTTPClient retries a refused connection until the timeout; then the error is the
         // connection's.
         let configuration = PushConfiguration(timeout: .seconds(1))

@@ -151,7 +151,10 @@ struct IntervalPusherTests {
 
     @Test("nothing listening: every push fails, the shutdown still completes and says so")
     func unreachableTarget() async throws {
-        let port = try Peers.freePort()
+        // Held until the test ends: no gateway of a test running meanwhile can take it.
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }
+        let port = closed.port
         let pusher = IntervalPusher(
             registry: Registry(processMetrics: false),
             configuration: .init(

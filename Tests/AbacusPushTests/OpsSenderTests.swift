@@ -133,7 +133,10 @@ struct OpsSenderTests {
         } catch {
             #expect(error.code == .connect, "\(error)")
         }
-        let port = try Peers.freePort()
+        // Held until the test ends: no gateway of a test running meanwhile can take it.
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }
+        let port = closed.port
         let tcp = OpsSender(endpoint: .tcp(host: "127.0.0.1", port: port))
         do {
             try await tcp.send(.increment("x_total"))
@@ -141,7 +144,8 @@ struct OpsSenderTests {
         } catch {
             #expect(error.code == .connect, "\(error)")
         }
-        // UDP has no connection: a datagram to a closed port is handed to the kernel and lost.
+        // UDP has no connection: the datagram is handed to the kernel and waits, unread, in the
+        // socket that holds the port.
         let udp = OpsSender(endpoint: .udp(host: "127.0.0.1", port: port))
         try await udp.send(.increment("x_total"))
         await udp.close()

@@ -95,6 +95,7 @@ public enum Peers {
     }
 
     /// A TCP port on 127.0.0.1 that was free a moment ago: bind port 0, read the port, close.
+    /// For a server to listen on; a test of "nothing listening" holds a ``ClosedPort``.
     public static func freePort() throws -> Int {
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
