@@ -22,24 +22,61 @@ public enum TextEncoder {
     /// Appends one family to `buffer`.
     public static func append(_ family: MetricFamily, to buffer: inout [UInt8]) {
         let name = family.type == .info ? family.name + "_info" : family.name
-        if let help = family.help {
-            buffer.append(contentsOf: "# HELP ".utf8)
-            buffer.append(contentsOf: name.utf8)
-            buffer.append(0x20)
-            Escaping.appendHelp(help, quotes: false, to: &buffer)
-            buffer.append(0x0A)
-        }
+        if let help = family.help { appendHelpLine(name: name, help: help, to: &buffer) }
+        appendTypeLine(name: name, type: family.type, to: &buffer)
+        appendSamples(family, to: &buffer)
+    }
+
+    /// `# HELP name text\n`, the text escaped.
+    package static func appendHelpLine(name: String, help: String, to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "# HELP ".utf8)
+        buffer.append(contentsOf: name.utf8)
+        buffer.append(0x20)
+        Escaping.appendHelp(help, quotes: false, to: &buffer)
+        buffer.append(0x0A)
+    }
+
+    /// `# TYPE name type\n`, with the type text 0.0.4 writes for `type`.
+    package static func appendTypeLine(name: String, type: MetricType, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: "# TYPE ".utf8)
         buffer.append(contentsOf: name.utf8)
         buffer.append(0x20)
-        switch family.type {
+        switch type {
         case .counter: buffer.append(contentsOf: "counter\n".utf8)
         case .gauge, .info, .stateSet: buffer.append(contentsOf: "gauge\n".utf8)
         case .histogram, .gaugeHistogram: buffer.append(contentsOf: "histogram\n".utf8)
         case .summary: buffer.append(contentsOf: "summary\n".utf8)
         case .untyped: buffer.append(contentsOf: "untyped\n".utf8)
         }
-        appendSamples(family, to: &buffer)
+    }
+
+    /// One sample line `name<suffix>{labels} value\n` from a label set already rendered as
+    /// `a="1",b="2"` (no braces when it is empty): for writers that keep series rendered, such
+    /// as the gateway's aggregated series.
+    @inline(__always)
+    package static func appendSampleLine(
+        name: String, suffix: StaticString, labelText: [UInt8], value: Double, to buffer: inout [UInt8]
+    ) {
+        line(name, suffix, labelText, nil, value, nil, &buffer)
+    }
+
+    /// One histogram bucket line `name_bucket{labels,le="bound"} count\n` (see
+    /// ``appendSampleLine(name:suffix:labelText:value:to:)``).
+    @inline(__always)
+    package static func appendBucketLine(
+        name: String, labelText: [UInt8], upperBound: Double, cumulativeCount: Double, to buffer: inout [UInt8]
+    ) {
+        appendName(name, "_bucket", &buffer)
+        buffer.append(UInt8(ascii: "{"))
+        if !labelText.isEmpty {
+            buffer.append(contentsOf: labelText)
+            buffer.append(UInt8(ascii: ","))
+        }
+        buffer.append(contentsOf: "le=\"".utf8)
+        NumberFormatting.append(upperBound, to: &buffer)  // +Inf for the last bucket
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "}"))
+        appendValue(cumulativeCount, nil, &buffer)
     }
 
     /// Appends only the family's sample lines (no `# HELP`, no `# TYPE`): the gateway stores

@@ -15,7 +15,7 @@ extension GroupStore {
         /// Group ids in key order; rebuilt when a group comes or goes.
         var order: [UInt32]?
         /// The aggregated series (JSON ops, aggregating pushes).
-        var aggregate = Aggregate()
+        var aggregate = AggregateStore()
 
         /// Checks `push` against the store and installs it. Returns the group's id, the group
         /// it replaced and the new one.
@@ -98,7 +98,8 @@ extension GroupStore {
                 for (position, fingerprint) in family.fingerprints.enumerated() {
                     guard let holder = series[fingerprint], holder != id else { continue }
                     if holder == aggregateHolder {
-                        let labels = family.labelSets[position]
+                        // Aggregated series have no empty labels: `instance=""` is no instance.
+                        let labels = family.labelSets[position].filter { !$0.value.isEmpty }
                         var text: [UInt8] = []
                         Escaping.appendLabelSet(labels, to: &text)
                         let key = family.name + "{" + String(decoding: text, as: UTF8.self) + "}"
@@ -136,7 +137,8 @@ extension GroupStore {
         /// the group's family back: rare, and bounded by the size of that family).
         func holds(_ group: StoredGroup, family name: String, labels: [Label]) -> Bool {
             guard let slice = group.families.first(where: { index[$0.family].name == name }) else { return false }
-            var text = Array("# TYPE \(name) \(slice.type.textName ?? "untyped")\n".utf8)
+            var text: [UInt8] = []
+            TextEncoder.appendTypeLine(name: name, type: slice.type, to: &text)
             text.append(contentsOf: group.lineBytes(slice))
             guard let families = try? TextParser.parse(text) else { return true }
             let wanted = Set(labels)
@@ -266,7 +268,7 @@ extension GroupStore {
             lineCount = 0
             deadlines = DeadlineHeap()
             order = nil
-            aggregate = Aggregate()
+            aggregate = AggregateStore()
             index.removeAllPushed()
         }
 

@@ -201,13 +201,7 @@ struct PreparedFamily: Sendable {
         // scrape writes one `# TYPE` per family, from the store's index.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
-        if let help = family.help {
-            bytes.append(contentsOf: "# HELP ".utf8)
-            bytes.append(contentsOf: family.name.utf8)
-            bytes.append(0x20)
-            Escaping.appendHelp(help, quotes: false, to: &bytes)
-            bytes.append(0x0A)
-        }
+        if let help = family.help { TextEncoder.appendHelpLine(name: family.name, help: help, to: &bytes) }
         let helpEnd = bytes.count
         TextEncoder.appendSamples(family, to: &bytes)
         self.bytes = bytes

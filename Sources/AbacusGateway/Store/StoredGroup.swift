@@ -103,11 +103,7 @@ public final class StoredGroup: Sendable {
             let (name, type, sharedHelp) = names(slice.family)
             if slice.sharedHelp, let sharedHelp { out.append(contentsOf: sharedHelp) }
             out.append(contentsOf: ownHelpBytes(index))
-            out.append(contentsOf: "# TYPE ".utf8)
-            out.append(contentsOf: name.utf8)
-            out.append(0x20)
-            out.append(contentsOf: (type.textName ?? "untyped").utf8)
-            out.append(0x0A)
+            TextEncoder.appendTypeLine(name: name, type: type, to: &out)
             out.append(contentsOf: lineBytes(slice))
         }
         return out

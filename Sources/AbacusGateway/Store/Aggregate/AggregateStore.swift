@@ -9,7 +9,7 @@ import AbacusExposition
 /// A series is its name and sorted labels (the configured extra labels included). Its type is
 /// fixed by the first message for its name, and so is the set of label names; a histogram's
 /// bucket layout is fixed by its first observation.
-struct Aggregate {
+struct AggregateStore {
     /// One aggregated metric name.
     struct Family {
         var type: MetricType
@@ -123,7 +123,7 @@ enum AggregateUpdate {
     }
 }
 
-extension Aggregate.Series {
+extension AggregateStore.Series {
     /// Applies an update whose type matches the series (checked by the caller).
     @inline(__always)
     mutating func apply(_ update: AggregateUpdate) {
@@ -158,55 +158,5 @@ extension Aggregate.Series {
         buckets[low] += 1
         count += 1
         value += v
-    }
-
-    /// The series' sample lines in text 0.0.4, `name` being its family's.
-    func appendLines(name: String, to out: inout [UInt8]) {
-        func open(_ suffix: StaticString) {
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: UnsafeRawBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
-        }
-        func labels(extra: () -> Void = {}) {
-            out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: labelText)
-            extra()
-            out.append(UInt8(ascii: "}"))
-        }
-        func value(_ v: Double) {
-            out.append(0x20)
-            NumberFormatting.append(v, to: &out)
-            out.append(0x0A)
-        }
-        switch type {
-        case .histogram:
-            var cumulative = 0.0
-            for index in 0...bounds.count {
-                cumulative += buckets[index]
-                open("_bucket")
-                labels {
-                    if !labelText.isEmpty { out.append(UInt8(ascii: ",")) }
-                    out.append(contentsOf: "le=\"".utf8)
-                    if index < bounds.count {
-                        NumberFormatting.append(bounds[index], to: &out)
-                    } else {
-                        out.append(contentsOf: "+Inf".utf8)
-                    }
-                    out.append(UInt8(ascii: "\""))
-                }
-                value(cumulative)
-            }
-            fallthrough
-        case .summary:
-            open("_sum")
-            if !labelText.isEmpty { labels() }
-            value(self.value)
-            open("_count")
-            if !labelText.isEmpty { labels() }
-            value(count)
-        default:
-            open("")
-            if !labelText.isEmpty { labels() }
-            value(self.value)
-        }
     }
 }
