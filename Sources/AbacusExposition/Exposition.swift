@@ -1,12 +1,15 @@
 /// One entry point for every exposition format: detect, parse, encode.
 public enum Exposition {
     /// Parses `bytes` in `format` into validated families. Throws ``ExpositionError``.
-    /// JSON is a write-only format here.
-    public static func parse(_ bytes: [UInt8], format: ExpositionFormat) throws -> [MetricFamily] {
+    /// JSON is a write-only format here. `names` says which metric and label names are valid
+    /// in text and protobuf (OpenMetrics 1.0 has the legacy rules only).
+    public static func parse(
+        _ bytes: [UInt8], format: ExpositionFormat, names: NameValidation = .legacy
+    ) throws -> [MetricFamily] {
         switch format {
-        case .text: try TextParser.parse(bytes)
+        case .text: try TextParser.parse(bytes, names: names)
         case .openMetrics: try OpenMetricsParser.parse(bytes)
-        case .protobuf: try ProtobufDecoder.decode(bytes)
+        case .protobuf: try ProtobufDecoder.decode(bytes, names: names)
         case .json: throw ExpositionError("JSON can be written but not read as an exposition")
         }
     }

@@ -4,9 +4,14 @@
 /// allows it.
 public enum Negotiation {
     /// The format to answer a scrape with, from its `Accept` header (`nil`: text).
-    public static func format(accept: String?) -> ExpositionFormat {
-        guard let accept else { return .text }
-        var best: (format: ExpositionFormat, q: Double)?
+    public static func format(accept: String?) -> ExpositionFormat { negotiate(accept: accept).format }
+
+    /// The format to answer a scrape with, and whether the scraper reads UTF-8 metric and label
+    /// names in it: the chosen media range has `escaping=allow-utf-8`, as Prometheus 3 sends.
+    /// Otherwise names outside the legacy rules are to be escaped (``NameEscaping``).
+    public static func negotiate(accept: String?) -> (format: ExpositionFormat, utf8Names: Bool) {
+        guard let accept else { return (.text, false) }
+        var best: (format: ExpositionFormat, q: Double, utf8: Bool)?
         for range in accept.split(separator: ",") {
             let parts = range.split(separator: ";").map { $0.trimmingBlanks().lowercased() }
             guard let media = parts.first else { continue }
@@ -28,9 +33,9 @@ public enum Negotiation {
             case "text/plain", "text/*", "*/*": format = .text
             default: format = nil
             }
-            if let format, q > (best?.q ?? 0) { best = (format, q) }
+            if let format, q > (best?.q ?? 0) { best = (format, q, params["escaping"] == "allow-utf-8") }
         }
-        return best?.format ?? .text
+        return (best?.format ?? .text, best?.utf8 ?? false)
     }
 
     /// Whether `Accept-Encoding` allows gzip (`gzip` or `*`, not with `q=0`).

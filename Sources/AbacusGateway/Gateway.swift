@@ -18,6 +18,10 @@ public final class GatewayCore: Sendable {
     let draining = Atomic<Bool>(false)
     /// Set once the ops listeners are bound: `/-/ready` answers 503 before.
     let listenersReady = Atomic<Bool>(false)
+    /// Set when the restored state holds UTF-8 names (stored while `--push.enable-utf8-names`
+    /// was on): scrapes then escape them for scrapers that do not read them, flag or not.
+    let restoredUTF8NamesFlag = Atomic<Bool>(false)
+    var restoredUTF8Names: Bool { restoredUTF8NamesFlag.load(ordering: .relaxed) }
     let startMs: Int64
     /// The time of day (``GatewayConfiguration/clock``).
     var clock: GatewayClock { configuration.clock }
@@ -142,8 +146,14 @@ public final class GatewayServer: Sendable {
                 continue
             }
             do {
-                let key = try GroupingKey.parse(path: row.path)
-                let families = try TextParser.parse(row.exposition)
+                let key = try GroupingKey.parse(path: row.path, names: .utf8)
+                let families = try TextParser.parse(row.exposition, names: .utf8)
+                if !core.configuration.utf8Names, !core.restoredUTF8Names,
+                    key.labels.contains(where: { !NameRules.isValidLabelName($0.name) })
+                        || ScrapeRenderer.hasQuotedNames(row.exposition)
+                {
+                    core.restoredUTF8NamesFlag.store(true, ordering: .relaxed)
+                }
                 // A row stored under another path than its group's (written before labels with
                 // empty values were dropped) moves to the group's path.
                 let moved = key.groupPath != row.path
@@ -177,6 +187,9 @@ public final class GatewayServer: Sendable {
                     "stored series cannot be read; skipped", metadata: ["key": "\(row.key)", "error": "\(problem)"])
             } else {
                 seriesRestored += 1
+                if !core.configuration.utf8Names, ScrapeRenderer.hasQuotedNames(row.exposition) {
+                    core.restoredUTF8NamesFlag.store(true, ordering: .relaxed)
+                }
             }
         }
         core.store.clearDirty()

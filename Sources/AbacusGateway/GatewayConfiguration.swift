@@ -20,6 +20,12 @@ public struct GatewayConfiguration: Sendable {
     /// derived names, duplicate series). The exposition can then become invalid, as with the
     /// Pushgateway's flag of the same name.
     public var disableConsistencyCheck = false
+    /// `--push.enable-utf8-names`: accept any UTF-8 metric and label names in pushes (quoted
+    /// names in text, `U__`-escaped label names in the URL path), as Pushgateway 1.11 with the
+    /// flag of the same name. Off: the legacy name rules.
+    public var utf8Names = false
+    /// The name rules pushes are checked against (``utf8Names``).
+    public var pushNames: NameValidation { utf8Names ? .utf8 : .legacy }
     /// `--push.default-ttl`: time to live of a pushed group, in milliseconds; `nil` for none.
     /// A push overrides it with `?ttl=` or the `Abacus-TTL` header.
     public var defaultTTLMs: Int64?

@@ -41,6 +41,13 @@ struct GatewayCommand: AsyncParsableCommand {
         help: "Skip the cross-group checks (one type per name, duplicate series); /metrics can become invalid.")
     var disableConsistencyCheck = false
 
+    @Flag(
+        name: .customLong("push.enable-utf8-names"),
+        help:
+            "Accept UTF-8 metric and label names (quoted in text; U__-escaped label names in the URL), as Pushgateway 1.11."
+    )
+    var enableUTF8Names = false
+
     @Option(
         name: .customLong("push.default-ttl"),
         help:
@@ -185,6 +192,7 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.enableAdminAPI = enableAdminAPI
         configuration.enableLifecycle = enableLifecycle
         configuration.disableConsistencyCheck = disableConsistencyCheck
+        configuration.utf8Names = enableUTF8Names
         guard let ttl = PrometheusDuration.milliseconds(defaultTTL) else {
             throw ValidationError("--push.default-ttl must be a duration such as 90s, 15m, 1h30m, or 0")
         }
@@ -221,6 +229,7 @@ struct GatewayCommand: AsyncParsableCommand {
             "web.listen-address": listenAddress, "web.telemetry-path": telemetryPath, "web.route-prefix": routePrefix,
             "web.enable-admin-api": "\(enableAdminAPI)", "web.enable-lifecycle": "\(enableLifecycle)",
             "push.disable-consistency-check": "\(disableConsistencyCheck)", "push.default-ttl": defaultTTL,
+            "push.enable-utf8-names": "\(enableUTF8Names)",
             "push.max-body-size": maxBodySize, "push.max-decompressed-size": maxDecompressedSize,
             "push.max-series-per-push": "\(maxSeriesPerPush)", "push.max-labels-per-series": "\(maxLabelsPerSeries)",
             "push.max-label-value-length": "\(maxLabelValueLength)", "store.max-groups": "\(maxGroups)",

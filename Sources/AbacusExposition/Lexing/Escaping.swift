@@ -10,17 +10,63 @@ public enum Escaping {
     }
 
     /// Appends a label set as the text formats write it inside braces: `a="1",b="2"`, values
-    /// escaped, in the given order.
+    /// escaped, in the given order; a name outside the legacy rules is quoted (`"a.b"="1"`).
     @inlinable
     public static func appendLabelSet(_ labels: [Label], to buffer: inout [UInt8]) {
         for index in labels.indices {
             if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            buffer.append(contentsOf: labels[index].name.utf8)
+            appendLabelName(labels[index].name, to: &buffer)
             buffer.append(UInt8(ascii: "="))
             buffer.append(UInt8(ascii: "\""))
             appendLabelValue(labels[index].value, to: &buffer)
             buffer.append(UInt8(ascii: "\""))
         }
+    }
+
+    /// Appends a label name as the text formats write it: as is when it follows the legacy rules
+    /// (`[a-zA-Z_][a-zA-Z0-9_]*`), otherwise quoted and escaped like a value (`"a.b"`), as
+    /// Prometheus 3 writes and reads UTF-8 names.
+    @inlinable
+    public static func appendLabelName(_ name: String, to buffer: inout [UInt8]) {
+        if NameRules.isValidLabelName(name) {
+            buffer.append(contentsOf: name.utf8)
+        } else {
+            appendQuoted(name, to: &buffer)
+        }
+    }
+
+    /// Appends a metric name (with `suffix`, e.g. `_bucket`) as it starts a sample line: as is
+    /// when it follows the legacy rules, otherwise as the first, quoted item of the braces that
+    /// follow (`{"a.b_bucket"`, left open). Returns whether it opened the braces.
+    @inlinable
+    public static func appendMetricName(_ name: String, suffix: String = "", to buffer: inout [UInt8]) -> Bool {
+        if NameRules.isValidMetricName(name) {
+            buffer.append(contentsOf: name.utf8)
+            buffer.append(contentsOf: suffix.utf8)
+            return false
+        }
+        buffer.append(UInt8(ascii: "{"))
+        appendQuoted(name + suffix, to: &buffer)
+        return true
+    }
+
+    /// Appends a metric name as HELP, TYPE and UNIT lines write it: as is when it follows the
+    /// legacy rules, otherwise quoted.
+    @inlinable
+    public static func appendMetadataName(_ name: String, to buffer: inout [UInt8]) {
+        if NameRules.isValidMetricName(name) {
+            buffer.append(contentsOf: name.utf8)
+        } else {
+            appendQuoted(name, to: &buffer)
+        }
+    }
+
+    /// `"text"`, escaped as a label value.
+    @inlinable
+    public static func appendQuoted(_ text: String, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        appendEscaped(text, quotes: true, to: &buffer)
+        buffer.append(UInt8(ascii: "\""))
     }
 
     /// Appends HELP text escaped for text 0.0.4 (`quotes: false`) or OpenMetrics (`quotes: true`).
@@ -50,8 +96,33 @@ public enum Escaping {
     }
 }
 
+/// Which metric and label names are valid: the Prometheus rules before UTF-8 names (`legacy`:
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*` and `[a-zA-Z_][a-zA-Z0-9_]*`), or any non-empty UTF-8 text (`utf8`,
+/// as Prometheus 3 and Pushgateway 1.11 with `--push.enable-utf8-names` accept them).
+public enum NameValidation: Sendable, Hashable {
+    case legacy
+    case utf8
+}
+
 /// The name rules of the Prometheus data model.
 public enum NameRules {
+    /// Whether `name` is a valid metric name under `validation`. Under ``NameValidation/utf8``:
+    /// non-empty, without `"`, `\\` or a line feed (which Prometheus allows but would need
+    /// escapes inside a quoted name; refused here).
+    public static func isValidMetricName(_ name: String, _ validation: NameValidation) -> Bool {
+        validation == .utf8 ? isValidUTF8Name(name) : isValidMetricName(name)
+    }
+
+    /// Whether `name` is a valid label name under `validation` (see
+    /// ``isValidMetricName(_:_:)``).
+    public static func isValidLabelName(_ name: String, _ validation: NameValidation) -> Bool {
+        validation == .utf8 ? isValidUTF8Name(name) : isValidLabelName(name)
+    }
+
+    static func isValidUTF8Name(_ name: String) -> Bool {
+        !name.isEmpty && !name.utf8.contains { $0 == 0x22 || $0 == 0x5C || $0 == 0x0A }
+    }
+
     /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
     public static func isValidMetricName(_ name: String) -> Bool {
         var name = name

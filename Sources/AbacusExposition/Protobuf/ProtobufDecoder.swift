@@ -44,9 +44,12 @@ public enum ProtobufDecoder {
     ///   above `maxMessageSize`, a malformed message or invalid UTF-8, a family without a name,
     ///   an unknown type, a metric whose value field does not fit the family type, an
     ///   out-of-range timestamp, and anything ``ExpositionValidator`` rejects.
-    public static func decode(_ bytes: [UInt8], maxMessageSize: Int = 16 << 20) throws -> [MetricFamily] {
+    ///   - names: Which metric and label names are valid (``NameValidation/legacy`` by default).
+    public static func decode(
+        _ bytes: [UInt8], maxMessageSize: Int = 16 << 20, names: NameValidation = .legacy
+    ) throws -> [MetricFamily] {
         let families = try decodeUnvalidated(bytes, maxMessageSize: maxMessageSize)
-        try ExpositionValidator.validate(families)
+        try ExpositionValidator.validate(families, names: names)
         return families
     }
 

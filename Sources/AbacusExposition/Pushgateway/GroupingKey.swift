@@ -29,14 +29,14 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
     public let emptyLabelNames: [String]
 
     /// A key from a job name and further labels. Throws ``GroupingKeyError`` for an empty job,
-    /// an invalid, reserved or repeated label name, or a label named `job`. A label with an
-    /// empty value goes to ``emptyLabelNames``.
-    public init(job: String, labels: [Label] = []) throws(GroupingKeyError) {
+    /// an invalid (under `names`), reserved or repeated label name, or a label named `job`. A
+    /// label with an empty value goes to ``emptyLabelNames``.
+    public init(job: String, labels: [Label] = [], names: NameValidation = .legacy) throws(GroupingKeyError) {
         guard !job.isEmpty else { throw GroupingKeyError("the job name must not be empty") }
         var all = [Label("job", job)]
         var empty: [String] = []
         for label in labels {
-            try Self.check(name: label.name)
+            try Self.check(name: label.name, names)
             if all.contains(where: { $0.name == label.name }) || empty.contains(label.name) {
                 throw GroupingKeyError("label \(label.name) appears twice in the grouping key")
             }
@@ -69,7 +69,13 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads the part of a URL path after `/metrics/`, e.g. `job/backup/instance@base64/=`.
     /// Throws ``GroupingKeyError`` with the reason. O(path length).
-    public static func parse(path: some StringProtocol) throws(GroupingKeyError) -> GroupingKey {
+    ///
+    /// With `names` ``NameValidation/utf8`` (Pushgateway 1.11's `--push.enable-utf8-names`), a
+    /// label name may be any UTF-8 text, and one starting with `U__` is read in the `values`
+    /// escaping (``NameEscaping/unescapeValues(_:)``): `U__foo_2e_bar` is `foo.bar`.
+    public static func parse(
+        path: some StringProtocol, names: NameValidation = .legacy
+    ) throws(GroupingKeyError) -> GroupingKey {
         let bytes = Array(path.utf8)
         let segments = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard segments.count >= 2 else {
@@ -88,6 +94,12 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
             var name = try percentDecoded(segments[pair], what: "label name")
             let isBase64 = name.hasSuffix("@base64")
             if isBase64 { name.removeLast(7) }
+            if names == .utf8, pair > 0 {
+                if name.hasPrefix("__") {
+                    throw GroupingKeyError("label name \(name) is reserved (names starting with __ are for Prometheus)")
+                }
+                name = NameEscaping.unescapeValues(name)
+            }
             let raw = segments[pair + 1]
             if raw.isEmpty {
                 throw GroupingKeyError("label \(name) has an empty value; write it as \(name)@base64/=")
@@ -113,7 +125,7 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
                 labels.append(Label(name, value))
             }
         }
-        return try GroupingKey(job: job ?? "", labels: labels)
+        return try GroupingKey(job: job ?? "", labels: labels, names: names)
     }
 
     /// The URL path after `/metrics/` that a client sends: `job` first, then the other labels by
@@ -121,17 +133,23 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
     /// it has only unreserved URL characters (`A-Z a-z 0-9 - . _ ~`), and as `name@base64/…`
     /// (padded) otherwise — which every Pushgateway since 0.9 reads and which cannot be misread
     /// (no `+`/space or `/` ambiguity).
-    public var path: String { Self.path(pushedLabels) }
+    public var path: String { Self.path(pushedLabels, unambiguous: false) }
 
-    /// The path of the group this key names: ``path`` without ``emptyLabelNames``. Equal keys
-    /// have the same group path; the gateway stores a group under it.
-    public var groupPath: String { Self.path(labels) }
+    /// The path of the group this key names: ``path`` without ``emptyLabelNames``, and with a
+    /// label name that starts with `U__` escaped too, so that it reads back the same with
+    /// ``NameValidation/utf8``. Equal keys have the same group path; the gateway stores a group
+    /// under it.
+    public var groupPath: String { Self.path(labels, unambiguous: true) }
 
-    static func path(_ labels: [Label]) -> String {
+    static func path(_ labels: [Label], unambiguous: Bool) -> String {
         var out: [UInt8] = []
         func append(_ label: Label) {
             if !out.isEmpty { out.append(UInt8(ascii: "/")) }
-            out.append(contentsOf: label.name.utf8)
+            // A UTF-8 name in the `values` escaping, which Pushgateway 1.11 reads with
+            // --push.enable-utf8-names (a legacy name is written as is).
+            let plainName = NameRules.isValidLabelName(label.name) && !(unambiguous && label.name.hasPrefix("U__"))
+            let name = plainName ? label.name : NameEscaping.escapeValues(label.name)
+            out.append(contentsOf: name.utf8)
             let plain = !label.value.isEmpty && label.value.utf8.allSatisfy(Self.isUnreserved)
             if plain {
                 out.append(UInt8(ascii: "/"))
@@ -149,9 +167,11 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
     /// `{instance="a",job="b"}`
     public var description: String { ExpositionValidator.render(labels) }
 
-    static func check(name: String) throws(GroupingKeyError) {
-        guard NameRules.isValidLabelName(name) else {
-            throw GroupingKeyError("\"\(name)\" is not a valid label name")
+    static func check(name: String, _ names: NameValidation = .legacy) throws(GroupingKeyError) {
+        guard NameRules.isValidLabelName(name, names) else {
+            throw GroupingKeyError(
+                "\"\(name)\" is not a valid label name"
+                    + (names == .legacy && !name.isEmpty ? " (UTF-8 names are not enabled)" : ""))
         }
         guard !NameRules.isReservedLabelName(name) else {
             throw GroupingKeyError("label name \(name) is reserved (names starting with __ are for Prometheus)")

@@ -30,7 +30,7 @@ public enum TextEncoder {
     /// `# HELP name text\n`, the text escaped.
     package static func appendHelpLine(name: String, help: String, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: "# HELP ".utf8)
-        buffer.append(contentsOf: name.utf8)
+        Escaping.appendMetadataName(name, to: &buffer)
         buffer.append(0x20)
         Escaping.appendHelp(help, quotes: false, to: &buffer)
         buffer.append(0x0A)
@@ -39,7 +39,7 @@ public enum TextEncoder {
     /// `# TYPE name type\n`, with the type text 0.0.4 writes for `type`.
     package static func appendTypeLine(name: String, type: MetricType, to buffer: inout [UInt8]) {
         buffer.append(contentsOf: "# TYPE ".utf8)
-        buffer.append(contentsOf: name.utf8)
+        Escaping.appendMetadataName(name, to: &buffer)
         buffer.append(0x20)
         switch type {
         case .counter: buffer.append(contentsOf: "counter\n".utf8)
@@ -66,8 +66,11 @@ public enum TextEncoder {
     package static func appendBucketLine(
         name: String, labelText: [UInt8], upperBound: Double, cumulativeCount: Double, to buffer: inout [UInt8]
     ) {
-        appendName(name, "_bucket", &buffer)
-        buffer.append(UInt8(ascii: "{"))
+        if openSeries(name, "_bucket", &buffer) {
+            buffer.append(UInt8(ascii: ","))
+        } else {
+            buffer.append(UInt8(ascii: "{"))
+        }
         if !labelText.isEmpty {
             buffer.append(contentsOf: labelText)
             buffer.append(UInt8(ascii: ","))
@@ -139,7 +142,9 @@ public enum TextEncoder {
             line(name, "", scratch.labels, nil, 1, ts, &buffer)
         case .stateSet(let states):
             for state in states {
-                var extra: [UInt8] = Array(family.name.utf8) + [UInt8(ascii: "="), UInt8(ascii: "\"")]
+                var extra: [UInt8] = []
+                Escaping.appendLabelName(family.name, to: &extra)
+                extra.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
                 Escaping.appendLabelValue(state.name, to: &extra)
                 extra.append(UInt8(ascii: "\""))
                 line(name, "", scratch.labels, extra[...], state.isSet ? 1 : 0, ts, &buffer)
@@ -166,8 +171,11 @@ public enum TextEncoder {
         _ name: String, _ suffix: StaticString, _ label: StaticString, _ scratch: Scratch,
         _ bound: Range<Int>, _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]
     ) {
-        appendName(name, suffix, &buffer)
-        buffer.append(UInt8(ascii: "{"))
+        if openSeries(name, suffix, &buffer) {
+            buffer.append(UInt8(ascii: ","))
+        } else {
+            buffer.append(UInt8(ascii: "{"))
+        }
         if !scratch.labels.isEmpty {
             buffer.append(contentsOf: scratch.labels)
             buffer.append(UInt8(ascii: ","))
@@ -181,6 +189,22 @@ public enum TextEncoder {
         buffer.append(UInt8(ascii: "\""))
         buffer.append(UInt8(ascii: "}"))
         appendValue(value, timestampMs, &buffer)
+    }
+
+    /// Starts a sample line: the name as is, or, outside the legacy rules, `{"name<suffix>"`
+    /// with the braces left open (then returns `true`).
+    @inline(__always)
+    static func openSeries(_ name: String, _ suffix: StaticString, _ buffer: inout [UInt8]) -> Bool {
+        if NameRules.isValidMetricName(name) {
+            appendName(name, suffix, &buffer)
+            return false
+        }
+        buffer.append(UInt8(ascii: "{"))
+        buffer.append(UInt8(ascii: "\""))
+        Escaping.appendEscaped(name, quotes: true, to: &buffer)
+        buffer.append(contentsOf: UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount))
+        buffer.append(UInt8(ascii: "\""))
+        return true
     }
 
     @inline(__always)
@@ -208,8 +232,17 @@ public enum TextEncoder {
         _ name: String, _ suffix: StaticString, _ labels: [UInt8], _ extra: ArraySlice<UInt8>?,
         _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]
     ) {
-        appendName(name, suffix, &buffer)
-        if !labels.isEmpty || extra != nil {
+        if openSeries(name, suffix, &buffer) {
+            if !labels.isEmpty {
+                buffer.append(UInt8(ascii: ","))
+                buffer.append(contentsOf: labels)
+            }
+            if let extra {
+                buffer.append(UInt8(ascii: ","))
+                buffer.append(contentsOf: extra)
+            }
+            buffer.append(UInt8(ascii: "}"))
+        } else if !labels.isEmpty || extra != nil {
             buffer.append(UInt8(ascii: "{"))
             buffer.append(contentsOf: labels)
             if let extra {

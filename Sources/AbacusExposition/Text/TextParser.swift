@@ -22,12 +22,15 @@ public struct TextParser: Sendable {
     /// The error that stopped the parser: once it has thrown, it throws the same error again.
     var failure: ExpositionError?
 
-    /// Creates a parser.
-    public init() {}
+    /// Creates a parser; `names` says which metric and label names are valid.
+    public init(names: NameValidation = .legacy) { state.names = names }
 
-    /// Parses a whole exposition. Throws ``ExpositionError`` (with a line number).
-    public static func parse(_ bytes: [UInt8]) throws -> [MetricFamily] {
+    /// Parses a whole exposition. Throws ``ExpositionError`` (with a line number). Names may be
+    /// quoted (`{"a.b",x="1"} 1`, `"c.d"="v"`, `# TYPE "a.b" gauge`), as Prometheus 3 writes
+    /// them; `names` says which are valid (``NameValidation/legacy`` by default).
+    public static func parse(_ bytes: [UInt8], names: NameValidation = .legacy) throws -> [MetricFamily] {
         var state = TextParserState()
+        state.names = names
         try bytes.withUnsafeBufferPointer { buffer in
             let consumed = try state.consumeLines(buffer)
             if consumed < buffer.count {

@@ -63,12 +63,17 @@ extension TextParserState {
             i = skipBlanks(b, i, end)
             guard i < end else { try fail("label set of \(text(b, metric)) is not closed with }") }
             if b[i] == UInt8(ascii: "}") { return i + 1 }
-            guard NameRules.isLabelNameStart(b[i]) else {
-                try fail("invalid label name starting with \(describe(b[i])) in \(text(b, metric))")
+            let name: Range<Int>
+            if b[i] == UInt8(ascii: "\"") {
+                (name, i) = try quotedName(b, i, end, metric: false)
+            } else {
+                guard NameRules.isLabelNameStart(b[i]) else {
+                    try fail("invalid label name starting with \(describe(b[i])) in \(text(b, metric))")
+                }
+                let nameStart = i
+                while i < end, NameRules.isLabelNameChar(b[i]) { i += 1 }
+                name = nameStart..<i
             }
-            let nameStart = i
-            while i < end, NameRules.isLabelNameChar(b[i]) { i += 1 }
-            let name = nameStart..<i
             i = skipBlanks(b, i, end)
             guard i < end, b[i] == UInt8(ascii: "=") else {
                 try fail("expected = after label name \(text(b, name)) in \(text(b, metric))")

@@ -16,6 +16,9 @@ struct TextParserState: Sendable {
     /// Families already completed, by name, to reject a family whose lines are split apart.
     var seen: [String: MetricType] = [:]
     var labels = LabelScratch()
+    /// Which names are valid. Quoted names (`{"a.b"}`, `"a.b"="x"`, `# TYPE "a.b" gauge`) are
+    /// read either way; with `legacy` one outside the legacy rules is refused.
+    var names: NameValidation = .legacy
 
     mutating func take() -> [MetricFamily] {
         defer { completed.removeAll() }
@@ -55,22 +58,37 @@ struct TextParserState: Sendable {
             try parseComment(b, i + 1, end)
             return
         }
-        // A sample: name [labels] value [timestamp]
-        let nameStart = i
-        guard NameRules.isMetricNameStart(b[i]) else {
-            try fail("expected a metric name or a # comment, found \(describe(b[i]))")
-        }
-        i += 1
-        while i < end, NameRules.isMetricNameChar(b[i]) { i += 1 }
-        let name = nameStart..<i
-        if i < end, b[i] != 0x20, b[i] != 0x09, b[i] != UInt8(ascii: "{") {
-            try fail("invalid character \(describe(b[i])) in metric name \(text(b, nameStart..<i))")
-        }
-        i = skipBlanks(b, i, end)
+        // A sample: name [labels] value [timestamp], or {"name", labels} value [timestamp]
         labels.reset()
-        if i < end, b[i] == UInt8(ascii: "{") {
-            i = try parseLabels(b, i + 1, end, metric: name)
+        let name: Range<Int>
+        if b[i] == UInt8(ascii: "{") {
+            i = skipBlanks(b, i + 1, end)
+            guard i < end, b[i] == UInt8(ascii: "\"") else {
+                try fail("expected a quoted metric name after {, found \(i < end ? describe(b[i]) : "the line end")")
+            }
+            (name, i) = try quotedName(b, i, end, metric: true)
             i = skipBlanks(b, i, end)
+            guard i < end, b[i] == UInt8(ascii: ",") || b[i] == UInt8(ascii: "}") else {
+                try fail("expected , or } after the metric name \(text(b, name))")
+            }
+            i = b[i] == UInt8(ascii: "}") ? i + 1 : try parseLabels(b, i + 1, end, metric: name)
+            i = skipBlanks(b, i, end)
+        } else {
+            let nameStart = i
+            guard NameRules.isMetricNameStart(b[i]) else {
+                try fail("expected a metric name or a # comment, found \(describe(b[i]))")
+            }
+            i += 1
+            while i < end, NameRules.isMetricNameChar(b[i]) { i += 1 }
+            name = nameStart..<i
+            if i < end, b[i] != 0x20, b[i] != 0x09, b[i] != UInt8(ascii: "{") {
+                try fail("invalid character \(describe(b[i])) in metric name \(text(b, nameStart..<i))")
+            }
+            i = skipBlanks(b, i, end)
+            if i < end, b[i] == UInt8(ascii: "{") {
+                i = try parseLabels(b, i + 1, end, metric: name)
+                i = skipBlanks(b, i, end)
+            }
         }
         let valueStart = i
         while i < end, b[i] != 0x20, b[i] != 0x09 { i += 1 }
@@ -109,11 +127,17 @@ struct TextParserState: Sendable {
         guard isHelp || keyword.elementsEqual("TYPE".utf8) else { return }  // an ordinary comment
         let what = isHelp ? "HELP" : "TYPE"
         i = skipBlanks(b, i, end)
-        let nameStart = i
-        while i < end, NameRules.isMetricNameChar(b[i]) { i += 1 }
-        let name = nameStart..<i
-        if name.isEmpty || !NameRules.isMetricNameStart(b[nameStart]) || (i < end && b[i] != 0x20 && b[i] != 0x09) {
-            try fail("\(what) line without a valid metric name")
+        let name: Range<Int>
+        if i < end, b[i] == UInt8(ascii: "\"") {
+            (name, i) = try quotedName(b, i, end, metric: true)
+            if i < end && b[i] != 0x20 && b[i] != 0x09 { try fail("\(what) line without a valid metric name") }
+        } else {
+            let nameStart = i
+            while i < end, NameRules.isMetricNameChar(b[i]) { i += 1 }
+            name = nameStart..<i
+            if name.isEmpty || !NameRules.isMetricNameStart(b[nameStart]) || (i < end && b[i] != 0x20 && b[i] != 0x09) {
+                try fail("\(what) line without a valid metric name")
+            }
         }
         i = skipBlanks(b, i, end)
         if isHelp {
@@ -166,6 +190,36 @@ struct TextParserState: Sendable {
         if let problem = apply(&current!) { try fail(problem) }
     }
 
+    /// A quoted metric or label name at `b[start]` (a `"`): the range of its text and the index
+    /// after the closing quote. The text must be non-empty UTF-8 without escapes (a name with a
+    /// `"`, `\` or line feed is refused), and, under ``NameValidation/legacy``, follow the
+    /// legacy rules.
+    func quotedName(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, metric: Bool) throws -> (Range<Int>, Int)
+    {
+        var i = start + 1
+        var ascii = true
+        while i < end, b[i] != 0x22 {
+            if b[i] == 0x5C { try fail("a quoted name with an escape (\\) is not supported") }
+            if b[i] >= 0x80 { ascii = false }
+            i += 1
+        }
+        let what = metric ? "metric" : "label"
+        guard i < end else { try fail("quoted \(what) name is not terminated by a quote") }
+        let range = (start + 1)..<i
+        if range.isEmpty { try fail("empty \(what) name") }
+        if !ascii, String(validating: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self) == nil {
+            try fail("\(what) name is not valid UTF-8")
+        }
+        if names == .legacy {
+            let bytes = UnsafeBufferPointer(rebasing: b[range])
+            let valid = metric ? NameRules.isValidMetricName(bytes) : NameRules.isValidLabelName(bytes)
+            if !valid {
+                try fail("\"\(text(b, range))\" is not a valid \(what) name (UTF-8 names are not enabled)")
+            }
+        }
+        return (range, i + 1)
+    }
+
     /// HELP text: `\\` and `\n` are the only escapes; the text must be UTF-8.
     func unescapeHelp(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) throws -> String {
         var out: [UInt8] = []
@@ -198,7 +252,8 @@ struct TextParserState: Sendable {
         seen[builder.name] = builder.type
         let family = builder.build()
         // Label names were checked (valid, not reserved, unique) as each line was read.
-        let found = ExpositionValidator.findProblems(in: family, stopAtFirst: !collectProblems, labelNamesChecked: true)
+        let found = ExpositionValidator.findProblems(
+            in: family, stopAtFirst: !collectProblems, labelNamesChecked: true, names: names)
         for problem in found {
             let line = problem.metricIndex.map { builder.metricLines[$0] } ?? builder.firstLine
             let error = ExpositionError(line: line, problem.message)

@@ -3,20 +3,23 @@
 /// its output through here, so a family is valid by the same rules whatever format it came in.
 public enum ExpositionValidator {
     /// Every problem of one family, in order (empty when the family is valid). O(series · labels).
-    public static func problems(in family: MetricFamily) -> [String] {
-        findProblems(in: family).map(\.message)
+    public static func problems(in family: MetricFamily, names: NameValidation = .legacy) -> [String] {
+        findProblems(in: family, names: names).map(\.message)
     }
 
     /// Throws an ``ExpositionError`` for the first problem of the first invalid family, and for
-    /// a family name that appears twice. O(series · labels).
-    public static func validate(_ families: [MetricFamily]) throws {
+    /// a family name that appears twice. O(series · labels). `names` says which metric and
+    /// label names are valid.
+    public static func validate(_ families: [MetricFamily], names: NameValidation = .legacy) throws {
         var seen = Set<String>()
         seen.reserveCapacity(families.count)
         for family in families {
             if !seen.insert(family.name).inserted {
                 throw ExpositionError("metric family \(family.name) appears twice")
             }
-            if let first = findProblems(in: family, stopAtFirst: true).first { throw ExpositionError(first.message) }
+            if let first = findProblems(in: family, stopAtFirst: true, names: names).first {
+                throw ExpositionError(first.message)
+            }
         }
     }
 
@@ -29,13 +32,17 @@ public enum ExpositionValidator {
     /// Every problem of `family`. `labelNamesChecked` skips the label-name rules (valid, not
     /// reserved, unique, no `le` on a histogram or `quantile` on a summary) for a parser that has
     /// already enforced them line by line.
-    static func findProblems(in family: MetricFamily, stopAtFirst: Bool = false, labelNamesChecked: Bool = false)
-        -> [Problem]
-    {
+    static func findProblems(
+        in family: MetricFamily, stopAtFirst: Bool = false, labelNamesChecked: Bool = false,
+        names: NameValidation = .legacy
+    ) -> [Problem] {
         var problems: [Problem] = []
         let name = family.name
-        if !NameRules.isValidMetricName(name) {
-            problems.append(Problem(message: "invalid metric name \"\(name)\""))
+        if !NameRules.isValidMetricName(name, names) {
+            problems.append(
+                Problem(
+                    message: "invalid metric name \"\(name)\""
+                        + (names == .legacy && !name.isEmpty ? " (UTF-8 names are not enabled)" : "")))
             if stopAtFirst { return problems }
         }
         if let unit = family.unit, !unit.isEmpty {
@@ -52,7 +59,9 @@ public enum ExpositionValidator {
         fingerprints.reserveCapacity(metrics.count)
         for index in metrics.indices {
             let before = problems.count
-            check(metrics[index], of: family, into: &problems, index: index, labelNamesChecked: labelNamesChecked)
+            check(
+                metrics[index], of: family, into: &problems, index: index, labelNamesChecked: labelNamesChecked,
+                names: names)
             if problems.count == before {
                 fingerprints.append((fingerprint(metrics[index].labels), index))
                 checked += 1
@@ -132,7 +141,7 @@ public enum ExpositionValidator {
 
     static func check(
         _ metric: Metric, of family: MetricFamily, into problems: inout [Problem], index: Int,
-        labelNamesChecked: Bool = false
+        labelNamesChecked: Bool = false, names: NameValidation = .legacy
     ) {
         // The series' name is rendered only when there is something to report.
         let series = LazySeriesName(family: family.name, labels: metric.labels)
@@ -147,7 +156,7 @@ public enum ExpositionValidator {
         var hasFamilyName = false
         if !labelNamesChecked {
             for (i, label) in labels.enumerated() {
-                if !NameRules.isValidLabelName(label.name) {
+                if !NameRules.isValidLabelName(label.name, names) {
                     fail("invalid label name \"\(label.name)\" in \(series)")
                 } else if NameRules.isReservedLabelName(label.name) {
                     fail(

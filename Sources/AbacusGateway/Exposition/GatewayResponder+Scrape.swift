@@ -7,15 +7,20 @@ import NIOCore
 /// `GET /metrics` and the JSON API.
 extension GatewayResponder {
     func scrape(_ request: Request) -> Response {
-        let format = Negotiation.format(accept: request.headers[.accept])
+        let (format, utf8Names) = Negotiation.negotiate(accept: request.headers[.accept])
         let snapshot = gateway.store.snapshot()
         let uncommitted = gateway.journal.map { $0.uncommitted + gateway.store.unflushedCount } ?? 0
         let own = gateway.metrics.families(
             groups: snapshot.groupCount, lines: snapshot.lineCount, aggregated: snapshot.aggregatedCount,
             uncommitted: uncommitted)
+        let mayHoldUTF8Names = gateway.configuration.utf8Names || gateway.restoredUTF8Names
         var body = ScrapeRenderer.render(
-            snapshot, own: own, format: format, extraLabels: gateway.configuration.extraLabels)
-        var headers: HTTPFields = [.contentType: format.contentType]
+            snapshot, own: own, format: format, extraLabels: gateway.configuration.extraLabels,
+            utf8Names: utf8Names, mayHoldUTF8Names: mayHoldUTF8Names)
+        var headers: HTTPFields = [
+            .contentType: utf8Names && mayHoldUTF8Names
+                ? format.contentType + "; escaping=allow-utf-8" : format.contentType
+        ]
         if Negotiation.acceptsGzip(request.headers[.acceptEncoding]),
             let compressed = try? body.compress(with: .gzip(configuration: .init(compressionLevel: 1)))
         {
@@ -37,7 +42,7 @@ extension GatewayResponder {
             let exposition = group.exposition {
                 (snapshot.families[Int($0)]!.name, snapshot.families[Int($0)]!.type, snapshot.families[Int($0)]!.help)
             }
-            return (try? TextParser.parse(exposition)) ?? []
+            return (try? TextParser.parse(exposition, names: .utf8)) ?? []
         }
         for (index, group) in snapshot.groups.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }

@@ -14,8 +14,16 @@ public enum ScrapeRenderer {
     /// `extraLabels` (`--extra-labels`) are added to the gateway's own series and to
     /// `push_time_seconds`/`push_failure_time_seconds`; pushed and aggregated series got them
     /// when stored.
+    ///
+    /// UTF-8 names (pushed with `--push.enable-utf8-names`) are written quoted when the scraper
+    /// reads them (`utf8Names`, from `escaping=allow-utf-8`). Otherwise, when the store may hold
+    /// such names (`mayHoldUTF8Names`) and does, every name outside the legacy rules is written
+    /// with `_` for each character those rules do not allow, as client_golang escapes by
+    /// default; families that then share a name are merged. That path parses the text
+    /// rendering and encodes it again.
     public static func render(
         _ snapshot: StoreSnapshot, own: [MetricFamily], format: ExpositionFormat, extraLabels: [Label] = [],
+        utf8Names: Bool = true, mayHoldUTF8Names: Bool = false,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) -> ByteBuffer {
         var own = own
@@ -27,6 +35,17 @@ public enum ScrapeRenderer {
                 }
             }
         }
+        if mayHoldUTF8Names && !utf8Names {
+            var text = renderText(
+                snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
+            let bytes = text.readBytes(length: text.readableBytes) ?? []
+            if hasQuotedNames(bytes) {
+                let families = escapedNames((try? TextParser.parse(bytes, names: .utf8)) ?? [])
+                var buffer = allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(Exposition.encode(families, format: format == .json ? .text : format))
+                return buffer
+            }
+        }
         switch format {
         case .text, .json:
             return renderText(snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
@@ -36,7 +55,7 @@ public enum ScrapeRenderer {
             var text = renderText(
                 snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
             let bytes = text.readBytes(length: text.readableBytes) ?? []
-            let families = (try? TextParser.parse(bytes)) ?? []
+            let families = (try? TextParser.parse(bytes, names: .utf8)) ?? []
             var buffer = allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(ProtobufEncoder.encode(families))
             return buffer
@@ -157,7 +176,7 @@ public enum ScrapeRenderer {
                     break
                 }
                 buffer.writeString("# TYPE ")
-                buffer.writeString(omName)
+                writeMetadataName(omName, into: &buffer)
                 buffer.writeString(openMetrics ? " \(omType)\n" : " \(entry.type.textName ?? "untyped")\n")
             }
             for owner in held {
@@ -205,9 +224,10 @@ public enum ScrapeRenderer {
     static func writeOpenMetricsHelp(
         _ help: ArraySlice<UInt8>, textName: String, omName: String, into buffer: inout ByteBuffer
     ) {
-        let prefix = 7 + textName.utf8.count + 1  // "# HELP " + name + " "
+        // "# HELP " + name (quoted if it is a UTF-8 name) + " "
+        let prefix = 7 + textName.utf8.count + (NameRules.isValidMetricName(textName) ? 0 : 2) + 1
         buffer.writeString("# HELP ")
-        buffer.writeString(omName)
+        writeMetadataName(omName, into: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
         for byte in help.dropFirst(prefix) {
             if byte == UInt8(ascii: "\"") { buffer.writeInteger(UInt8(ascii: "\\")) }
@@ -215,4 +235,58 @@ public enum ScrapeRenderer {
         }
     }
 
+    /// A metric name in a HELP or TYPE line: quoted when it is a UTF-8 name.
+    static func writeMetadataName(_ name: String, into buffer: inout ByteBuffer) {
+        if NameRules.isValidMetricName(name) {
+            buffer.writeString(name)
+        } else {
+            var bytes: [UInt8] = []
+            Escaping.appendMetadataName(name, to: &bytes)
+            buffer.writeBytes(bytes)
+        }
+    }
+
+    /// Whether a text rendering holds a quoted (UTF-8) name: `{"` or `,"` starting a name in
+    /// the braces (inside a label value a `"` is always escaped), or a quoted HELP or TYPE name.
+    /// A HELP text with such bytes answers `true` too, which only costs the slower path.
+    static func hasQuotedNames(_ bytes: [UInt8]) -> Bool {
+        var previous: UInt8 = 0x0A
+        for byte in bytes {
+            if byte == 0x22 && (previous == UInt8(ascii: "{") || previous == UInt8(ascii: ",")) { return true }
+            previous = byte
+        }
+        var index = bytes.startIndex
+        let help = Array("# HELP \"".utf8)
+        let type = Array("# TYPE \"".utf8)
+        while index < bytes.endIndex {
+            let rest = bytes[index...]
+            if rest.starts(with: help) || rest.starts(with: type) { return true }
+            guard let newline = rest.firstIndex(of: 0x0A) else { break }
+            index = newline + 1
+        }
+        return false
+    }
+
+    /// The families with every metric and label name outside the legacy rules escaped with
+    /// underscores (``NameEscaping/escapeUnderscores(_:metric:)``); families that then share a
+    /// name and a type are merged, a later one of another type is left out.
+    static func escapedNames(_ families: [MetricFamily]) -> [MetricFamily] {
+        var result: [MetricFamily] = []
+        var positions: [String: Int] = [:]
+        for var family in families {
+            family.name = NameEscaping.escapeUnderscores(family.name, metric: true)
+            for index in family.metrics.indices {
+                family.metrics[index].labels = family.metrics[index].labels.map {
+                    Label(NameEscaping.escapeUnderscores($0.name, metric: false), $0.value)
+                }
+            }
+            if let position = positions[family.name] {
+                if result[position].type == family.type { result[position].metrics += family.metrics }
+            } else {
+                positions[family.name] = result.count
+                result.append(family)
+            }
+        }
+        return result
+    }
 }

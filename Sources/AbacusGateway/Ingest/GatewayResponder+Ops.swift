@@ -62,11 +62,11 @@ extension GatewayResponder {
         if method == .delete { return await aggregateDelete(request, path: path) }
         guard method == .post || method == .put else { return notAllowed("POST, PUT, DELETE") }
         do throws(PushRejection) {
-            let labels = try Self.pathLabels(path)
+            let labels = try Self.pathLabels(path, names: gateway.configuration.pushNames)
             let body = try await collect(request)
             let families = try PushBody.decode(
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
-                limits: gateway.configuration.limits)
+                limits: gateway.configuration.limits, names: gateway.configuration.pushNames)
             let lines = families.reduce(0) { $0 + $1.metrics.count }
             if lines > gateway.configuration.limits.maxSeriesPerPush {
                 throw PushRejection(
@@ -95,7 +95,7 @@ extension GatewayResponder {
     func aggregateDelete(_ request: Request, path: Substring) async -> Response {
         let labels: [Label]
         do throws(PushRejection) {
-            labels = try Self.pathLabels(path)
+            labels = try Self.pathLabels(path, names: gateway.configuration.pushNames)
         } catch {
             return refuse(error, request.method)
         }
@@ -109,10 +109,10 @@ extension GatewayResponder {
     /// The labels of an `/aggregate/job/<JOB>{/<LABEL>/<VALUE>}` path (none for `/aggregate`),
     /// encoded as grouping keys are. A label with an empty value is kept: it removes the body's
     /// label of that name, and matches the series without it.
-    static func pathLabels(_ path: Substring) throws(PushRejection) -> [Label] {
+    static func pathLabels(_ path: Substring, names: NameValidation) throws(PushRejection) -> [Label] {
         guard !path.isEmpty else { return [] }
         do {
-            return try GroupingKey.parse(path: path).pushedLabels
+            return try GroupingKey.parse(path: path, names: names).pushedLabels
         } catch {
             throw .invalid("grouping_key", "invalid labels in the path: \(error.message)")
         }

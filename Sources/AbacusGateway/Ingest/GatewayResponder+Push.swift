@@ -13,7 +13,7 @@ extension GatewayResponder {
         guard method == .put || method == .post || method == .delete else { return notAllowed("PUT, POST, DELETE") }
         let key: GroupingKey
         do {
-            key = try GroupingKey.parse(path: keyPath)
+            key = try GroupingKey.parse(path: keyPath, names: gateway.configuration.pushNames)
         } catch {
             return refuse(PushRejection.invalid("grouping_key", "invalid grouping key: \(error.message)"), method)
         }
@@ -43,7 +43,7 @@ extension GatewayResponder {
             let body = try await collect(request)
             let families = try PushBody.decode(
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
-                limits: gateway.configuration.limits)
+                limits: gateway.configuration.limits, names: gateway.configuration.pushNames)
             let prepared = try PreparedPush.prepare(
                 families: consume families, key: key, limits: gateway.configuration.limits,
                 extraLabels: gateway.configuration.extraLabels)
@@ -82,7 +82,7 @@ extension GatewayResponder {
             for part in try BatchBody.split(bytes) {
                 let key: GroupingKey
                 do {
-                    key = try GroupingKey.parse(path: part.path)
+                    key = try GroupingKey.parse(path: part.path, names: gateway.configuration.pushNames)
                 } catch {
                     throw .invalid("grouping_key", "line \(part.line): invalid grouping key: \(error.message)")
                 }
@@ -94,7 +94,7 @@ extension GatewayResponder {
                 }
                 let families: [MetricFamily]
                 do {
-                    families = try TextParser.parse(part.body)
+                    families = try TextParser.parse(part.body, names: gateway.configuration.pushNames)
                 } catch {
                     // Line numbers in the batch, not in the group's part.
                     let problem =

@@ -9,7 +9,8 @@ import NIOCore
 /// Every failure is a ``PushRejection`` with the reason.
 enum PushBody {
     static func decode(
-        _ body: ByteBuffer, contentType: String?, contentEncoding: String?, limits: StoreLimits
+        _ body: ByteBuffer, contentType: String?, contentEncoding: String?, limits: StoreLimits,
+        names: NameValidation = .legacy
     ) throws(PushRejection) -> [MetricFamily] {
         let bytes = try decompress(body, contentEncoding: contentEncoding, limits: limits)
         // Like the Pushgateway, anything but OpenMetrics and delimited protobuf is read as text
@@ -18,7 +19,7 @@ enum PushBody {
         if format == .json { format = .text }
         if bytes.isEmpty { return [] }
         do {
-            return try Exposition.parse(bytes, format: format)
+            return try Exposition.parse(bytes, format: format, names: names)
         } catch {
             throw .invalid("parse", "could not parse the \(format.rawValue) body: \(error)")
         }

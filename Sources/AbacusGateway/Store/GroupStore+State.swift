@@ -140,7 +140,7 @@ extension GroupStore {
             var text: [UInt8] = []
             TextEncoder.appendTypeLine(name: name, type: slice.type, to: &text)
             text.append(contentsOf: group.lineBytes(slice))
-            guard let families = try? TextParser.parse(text) else { return true }
+            guard let families = try? TextParser.parse(text, names: .utf8) else { return true }
             let wanted = Set(labels)
             return families.contains { $0.metrics.contains { Set($0.labels) == wanted } }
         }

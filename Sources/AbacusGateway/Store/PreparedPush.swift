@@ -163,7 +163,7 @@ public struct PreparedPush: Sendable {
         for family in families {
             switch family.type {
             case .info, .stateSet, .gaugeHistogram:
-                let converted = (try? TextParser.parse(TextEncoder.encode([family]))) ?? []
+                let converted = (try? TextParser.parse(TextEncoder.encode([family]), names: .utf8)) ?? []
                 result.append(
                     contentsOf: converted.map {
                         var f = $0

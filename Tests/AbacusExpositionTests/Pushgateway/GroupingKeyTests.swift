@@ -68,7 +68,7 @@ struct GroupingKeyTests {
         ("job//x/1", "label job has an empty value; write it as job@base64/="),
         ("job/a/x//y/1", "label x has an empty value; write it as x@base64/="),
         ("job@base64/=", "the job name must not be empty"),
-        ("job/a/1x/v", "\"1x\" is not a valid label name"),
+        ("job/a/1x/v", "\"1x\" is not a valid label name (UTF-8 names are not enabled)"),
         ("job/a/__x/v", "label name __x is reserved (names starting with __ are for Prometheus)"),
         ("job/a/x/1/x/2", "label x appears twice in the grouping key"),
         ("job/a/job/b", "label job appears twice in the grouping key"),

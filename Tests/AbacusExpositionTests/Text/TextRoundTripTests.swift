@@ -22,6 +22,28 @@ struct TextRoundTripTests {
     }
 
     /// Chunked feeding agrees with the one-shot parse for generated expositions.
+    /// The same with UTF-8 names: every family name and every other label name prefixed with
+    /// non-legacy characters (a prefix keeps the `_bucket`/`_total` relations), written quoted
+    /// and read back with ``NameValidation/utf8``.
+    @Test(arguments: 0..<100)
+    func parseOfEncodeIsIdentityWithUTF8Names(seed: Int) throws {
+        var generator = FamilyGenerator(seed: UInt64(seed) &* 0x5851_F42D &+ 3)
+        var families = generator.families(
+            count: 1 + seed % 7, types: Self.textTypes, exemplars: false, timestamps: seed % 2 == 0)
+        for f in families.indices {
+            families[f].name = "é." + families[f].name
+            for m in families[f].metrics.indices {
+                families[f].metrics[m].labels = families[f].metrics[m].labels.enumerated().map { index, label in
+                    index % 2 == 0 ? Label("ü→" + label.name, label.value) : label
+                }
+            }
+        }
+        let encoded = TextEncoder.encode(families)
+        let parsed = try TextParser.parse(encoded, names: .utf8)
+        #expect(parsed == families, "\(String(decoding: encoded, as: UTF8.self))")
+        #expect(throws: ExpositionError.self) { try TextParser.parse(encoded) }
+    }
+
     @Test(arguments: 0..<40)
     func streamingMatchesOneShot(seed: Int) throws {
         var generator = FamilyGenerator(seed: UInt64(seed) + 1000)

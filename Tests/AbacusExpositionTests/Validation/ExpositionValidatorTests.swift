@@ -10,10 +10,13 @@ struct ExpositionValidatorTests {
 
     @Test(
         arguments: [
-            (MetricFamily(name: "1bad", type: .gauge, metrics: []), "invalid metric name \"1bad\""),
+            (
+                MetricFamily(name: "1bad", type: .gauge, metrics: []),
+                "invalid metric name \"1bad\" (UTF-8 names are not enabled)"
+            ),
             (
                 MetricFamily(name: "g", type: .gauge, metrics: [gauge([Label("a-b", "1")])]),
-                "invalid label name \"a-b\" in g{a-b=\"1\"}"
+                "invalid label name \"a-b\" in g{\"a-b\"=\"1\"}"
             ),
             (
                 MetricFamily(name: "g", type: .gauge, metrics: [gauge([Label("__x", "1")])]),

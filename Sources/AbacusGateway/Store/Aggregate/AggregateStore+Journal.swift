@@ -17,7 +17,7 @@ extension GroupStore {
     /// extra labels of the time it was stored); `nil` or why it was skipped.
     func restoreSeries(_ row: Journal.SeriesRow) -> String? {
         let families: [MetricFamily]
-        do { families = try TextParser.parse(row.exposition) } catch { return "\(error)" }
+        do { families = try TextParser.parse(row.exposition, names: .utf8) } catch { return "\(error)" }
         guard families.count == 1, let family = families.first, family.metrics.count == 1 else {
             return "not one series"
         }
