@@ -3,7 +3,8 @@
 //
 // Checks that parsing never traps, that the streaming parser fed in chunks agrees with the
 // one-shot parser, that linting never traps, and that whatever parses survives a round trip:
-// parse(encode(parse(input))) == parse(input).
+// parse(encode(parse(input))) == parse(input). The same round trip holds with UTF-8 names
+// (quoted names), and whatever parses with legacy names parses the same with UTF-8 names.
 import AbacusExposition
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -37,6 +38,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         break
     }
     _ = TextParser.problems(in: bytes)
+
+    let utf8 = Result { try TextParser.parse(bytes, names: .utf8) }
+    if case .success(let legacy) = oneShot {
+        guard case .success(let wide) = utf8, wide == legacy else {
+            fatalError("a legacy parse differs with UTF-8 names: \(legacy) / \(utf8)")
+        }
+    }
+    if case .success(let wide) = utf8 {
+        let encoded = TextEncoder.encode(wide)
+        guard let again = try? TextParser.parse(encoded, names: .utf8), again == wide else {
+            fatalError("UTF-8 round trip failed:\n\(wide)\n\(String(decoding: encoded, as: UTF8.self))")
+        }
+    }
 
     guard case .success(let families) = oneShot else { return 0 }
     let encoded = TextEncoder.encode(families)

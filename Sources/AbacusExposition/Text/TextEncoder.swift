@@ -52,21 +52,23 @@ public enum TextEncoder {
 
     /// One sample line `name<suffix>{labels} value\n` from a label set already rendered as
     /// `a="1",b="2"` (no braces when it is empty): for writers that keep series rendered, such
-    /// as the gateway's aggregated series.
+    /// as the gateway's aggregated series. `quoted`: the name is not a legacy name
+    /// (`!NameRules.isValidMetricName(name)`, worked out once per family by the caller).
     @inline(__always)
     package static func appendSampleLine(
-        name: String, suffix: StaticString, labelText: [UInt8], value: Double, to buffer: inout [UInt8]
+        name: String, quoted: Bool, suffix: StaticString, labelText: [UInt8], value: Double, to buffer: inout [UInt8]
     ) {
-        line(name, suffix, labelText, nil, value, nil, &buffer)
+        line(name, quoted, suffix, labelText, nil, value, nil, &buffer)
     }
 
     /// One histogram bucket line `name_bucket{labels,le="bound"} count\n` (see
-    /// ``appendSampleLine(name:suffix:labelText:value:to:)``).
+    /// ``appendSampleLine(name:quoted:suffix:labelText:value:to:)``).
     @inline(__always)
     package static func appendBucketLine(
-        name: String, labelText: [UInt8], upperBound: Double, cumulativeCount: Double, to buffer: inout [UInt8]
+        name: String, quoted: Bool, labelText: [UInt8], upperBound: Double, cumulativeCount: Double,
+        to buffer: inout [UInt8]
     ) {
-        if openSeries(name, "_bucket", &buffer) {
+        if openSeries(name, quoted, "_bucket", &buffer) {
             buffer.append(UInt8(ascii: ","))
         } else {
             buffer.append(UInt8(ascii: "{"))
@@ -87,6 +89,7 @@ public enum TextEncoder {
     package static func appendSamples(_ family: MetricFamily, to buffer: inout [UInt8]) {
         let name = family.type == .info ? family.name + "_info" : family.name
         var scratch = Scratch()
+        scratch.quoted = !NameRules.isValidMetricName(name)
         for metric in family.metrics {
             appendMetric(metric, family: family, name: name, scratch: &scratch, to: &buffer)
         }
@@ -100,6 +103,8 @@ public enum TextEncoder {
         var bounds: [Double] = []
         var boundEnds: [Int] = []
         var boundBytes: [UInt8] = []
+        /// The family's name is not a legacy name: lines start `{"name…"`.
+        var quoted = false
 
         /// Renders `labels` as `a="1",b="2"` (no braces) into `self.labels`.
         mutating func render(_ metricLabels: [Label]) {
@@ -132,14 +137,15 @@ public enum TextEncoder {
         to buffer: inout [UInt8]
     ) {
         let ts = metric.timestampMs
+        let quoted = scratch.quoted
         scratch.render(metric.labels)
         switch metric.value {
         case .counter(let counter):
-            line(name, "", scratch.labels, nil, counter.value, ts, &buffer)
+            line(name, quoted, "", scratch.labels, nil, counter.value, ts, &buffer)
         case .gauge(let value), .untyped(let value):
-            line(name, "", scratch.labels, nil, value, ts, &buffer)
+            line(name, quoted, "", scratch.labels, nil, value, ts, &buffer)
         case .info:
-            line(name, "", scratch.labels, nil, 1, ts, &buffer)
+            line(name, quoted, "", scratch.labels, nil, 1, ts, &buffer)
         case .stateSet(let states):
             for state in states {
                 var extra: [UInt8] = []
@@ -147,31 +153,31 @@ public enum TextEncoder {
                 extra.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "\"")])
                 Escaping.appendLabelValue(state.name, to: &extra)
                 extra.append(UInt8(ascii: "\""))
-                line(name, "", scratch.labels, extra[...], state.isSet ? 1 : 0, ts, &buffer)
+                line(name, quoted, "", scratch.labels, extra[...], state.isSet ? 1 : 0, ts, &buffer)
             }
         case .histogram(let histogram):
             for (k, bucket) in histogram.buckets.enumerated() {
                 let range = scratch.bound(k, bucket.upperBound)
-                lineWithBound(name, "_bucket", "le", scratch, range, bucket.cumulativeCount, ts, &buffer)
+                lineWithBound(name, quoted, "_bucket", "le", scratch, range, bucket.cumulativeCount, ts, &buffer)
             }
-            if let sum = histogram.sum { line(name, "_sum", scratch.labels, nil, sum, ts, &buffer) }
-            if let count = histogram.count { line(name, "_count", scratch.labels, nil, count, ts, &buffer) }
+            if let sum = histogram.sum { line(name, quoted, "_sum", scratch.labels, nil, sum, ts, &buffer) }
+            if let count = histogram.count { line(name, quoted, "_count", scratch.labels, nil, count, ts, &buffer) }
         case .summary(let summary):
             for (k, quantile) in summary.quantiles.enumerated() {
                 let range = scratch.bound(k, quantile.quantile)
-                lineWithBound(name, "", "quantile", scratch, range, quantile.value, ts, &buffer)
+                lineWithBound(name, quoted, "", "quantile", scratch, range, quantile.value, ts, &buffer)
             }
-            if let sum = summary.sum { line(name, "_sum", scratch.labels, nil, sum, ts, &buffer) }
-            if let count = summary.count { line(name, "_count", scratch.labels, nil, count, ts, &buffer) }
+            if let sum = summary.sum { line(name, quoted, "_sum", scratch.labels, nil, sum, ts, &buffer) }
+            if let count = summary.count { line(name, quoted, "_count", scratch.labels, nil, count, ts, &buffer) }
         }
     }
 
     @inline(__always)
     static func lineWithBound(
-        _ name: String, _ suffix: StaticString, _ label: StaticString, _ scratch: Scratch,
+        _ name: String, _ quoted: Bool, _ suffix: StaticString, _ label: StaticString, _ scratch: Scratch,
         _ bound: Range<Int>, _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]
     ) {
-        if openSeries(name, suffix, &buffer) {
+        if openSeries(name, quoted, suffix, &buffer) {
             buffer.append(UInt8(ascii: ","))
         } else {
             buffer.append(UInt8(ascii: "{"))
@@ -194,8 +200,8 @@ public enum TextEncoder {
     /// Starts a sample line: the name as is, or, outside the legacy rules, `{"name<suffix>"`
     /// with the braces left open (then returns `true`).
     @inline(__always)
-    static func openSeries(_ name: String, _ suffix: StaticString, _ buffer: inout [UInt8]) -> Bool {
-        if NameRules.isValidMetricName(name) {
+    static func openSeries(_ name: String, _ quoted: Bool, _ suffix: StaticString, _ buffer: inout [UInt8]) -> Bool {
+        if !quoted {
             appendName(name, suffix, &buffer)
             return false
         }
@@ -229,10 +235,10 @@ public enum TextEncoder {
     /// One sample line: the rendered label set plus, for a stateset, the state label.
     @inline(__always)
     static func line(
-        _ name: String, _ suffix: StaticString, _ labels: [UInt8], _ extra: ArraySlice<UInt8>?,
+        _ name: String, _ quoted: Bool, _ suffix: StaticString, _ labels: [UInt8], _ extra: ArraySlice<UInt8>?,
         _ value: Double, _ timestampMs: Int64?, _ buffer: inout [UInt8]
     ) {
-        if openSeries(name, suffix, &buffer) {
+        if openSeries(name, quoted, suffix, &buffer) {
             if !labels.isEmpty {
                 buffer.append(UInt8(ascii: ","))
                 buffer.append(contentsOf: labels)

@@ -81,7 +81,7 @@ extension GroupStore.State {
         let name = index[series.family].name
         var text = family.helpLine
         TextEncoder.appendTypeLine(name: name, type: family.type, to: &text)
-        series.appendLines(name: name, to: &text)
+        series.appendLines(name: name, quoted: !NameRules.isValidMetricName(name), to: &text)
         return Journal.SeriesRow(key: series.key, exposition: text, updatedMs: series.updatedMs)
     }
 }

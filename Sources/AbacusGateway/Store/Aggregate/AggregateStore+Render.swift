@@ -25,7 +25,8 @@ extension GroupStore.State {
             bytes.append(contentsOf: family.helpLine)
             let linesStart = bytes.count
             let name = index[id].name
-            for slot in order { aggregate.slots[Int(slot)]!.appendLines(name: name, to: &bytes) }
+            let quoted = !NameRules.isValidMetricName(name)
+            for slot in order { aggregate.slots[Int(slot)]!.appendLines(name: name, quoted: quoted, to: &bytes) }
             slices.append(
                 StoredGroup.Slice(
                     family: id, linesStart: UInt32(linesStart), end: UInt32(bytes.count), fingerprintEnd: 0,
@@ -46,23 +47,28 @@ extension GroupStore.State {
 }
 
 extension AggregateStore.Series {
-    /// The series' sample lines in text 0.0.4, `name` being its family's.
-    func appendLines(name: String, to out: inout [UInt8]) {
+    /// The series' sample lines in text 0.0.4, `name` being its family's (`quoted` when it is
+    /// not a legacy name).
+    func appendLines(name: String, quoted: Bool, to out: inout [UInt8]) {
         switch type {
         case .histogram:
             var cumulative = 0.0
             for index in 0...bounds.count {
                 cumulative += buckets[index]
                 TextEncoder.appendBucketLine(
-                    name: name, labelText: labelText, upperBound: index < bounds.count ? bounds[index] : .infinity,
+                    name: name, quoted: quoted, labelText: labelText,
+                    upperBound: index < bounds.count ? bounds[index] : .infinity,
                     cumulativeCount: cumulative, to: &out)
             }
             fallthrough
         case .summary:
-            TextEncoder.appendSampleLine(name: name, suffix: "_sum", labelText: labelText, value: value, to: &out)
-            TextEncoder.appendSampleLine(name: name, suffix: "_count", labelText: labelText, value: count, to: &out)
+            TextEncoder.appendSampleLine(
+                name: name, quoted: quoted, suffix: "_sum", labelText: labelText, value: value, to: &out)
+            TextEncoder.appendSampleLine(
+                name: name, quoted: quoted, suffix: "_count", labelText: labelText, value: count, to: &out)
         default:
-            TextEncoder.appendSampleLine(name: name, suffix: "", labelText: labelText, value: value, to: &out)
+            TextEncoder.appendSampleLine(
+                name: name, quoted: quoted, suffix: "", labelText: labelText, value: value, to: &out)
         }
     }
 }
