@@ -28,6 +28,11 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
     /// but a push through this key removes these labels from its series.
     public let emptyLabelNames: [String]
 
+    /// The name rules the key was made with: with ``NameValidation/utf8``, ``path`` also
+    /// escapes a legacy label name that starts with `U__`, which a server reading UTF-8 names
+    /// would otherwise decode.
+    public let names: NameValidation
+
     /// A key from a job name and further labels. Throws ``GroupingKeyError`` for an empty job,
     /// an invalid (under `names`), reserved or repeated label name, or a label named `job`. A
     /// label with an empty value goes to ``emptyLabelNames``.
@@ -48,6 +53,7 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
         }
         self.labels = all.sorted()
         emptyLabelNames = empty.sorted()
+        self.names = names
     }
 
     /// The labels a push through this key sets on its series: ``labels`` and, with an empty
@@ -129,11 +135,12 @@ public struct GroupingKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The URL path after `/metrics/` that a client sends: `job` first, then the other labels by
-    /// name, ``emptyLabelNames`` included (as `name@base64/=`). A value is written plainly when
+    /// name, ``emptyLabelNames`` included (as `name@base64/=`), a label name outside the legacy
+    /// rules in the `values` escaping (`U__…`, see ``names``). A value is written plainly when
     /// it has only unreserved URL characters (`A-Z a-z 0-9 - . _ ~`), and as `name@base64/…`
     /// (padded) otherwise — which every Pushgateway since 0.9 reads and which cannot be misread
     /// (no `+`/space or `/` ambiguity).
-    public var path: String { Self.path(pushedLabels, unambiguous: false) }
+    public var path: String { Self.path(pushedLabels, unambiguous: names == .utf8) }
 
     /// The path of the group this key names: ``path`` without ``emptyLabelNames``, and with a
     /// label name that starts with `U__` escaped too, so that it reads back the same with

@@ -209,6 +209,11 @@ struct UTF8NameTests {
         #expect(throws: GroupingKeyError("label name __x is reserved (names starting with __ are for Prometheus)")) {
             try GroupingKey.parse(path: "job/x/__x/1", names: .utf8)
         }
+        // Found by the fuzzer: a key read with UTF-8 names writes a U__ name back escaped.
+        let read = try GroupingKey.parse(path: "job/example/U___55_____x/1", names: .utf8)
+        #expect(read.labels.first?.name == "U__x")
+        #expect(read.path == "job/example/U__U____x/1")
+        #expect(try GroupingKey.parse(path: read.path, names: .utf8) == read)
         // A legacy name that starts with U__ is kept apart from an escaped one in the group path.
         let literal = try GroupingKey(job: "x", labels: [Label("U__a", "1")])
         #expect(literal.path == "job/x/U__a/1")
