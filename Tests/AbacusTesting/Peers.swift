@@ -309,3 +309,26 @@ public enum HTTP {
         return Response(status: http.statusCode, headers: fields, body: Array(data))
     }
 }
+
+/// The `/metrics` of real programs, for tests that lint, convert or push them.
+public enum RealExpositions {
+    /// Debian's `prometheus-node-exporter`, started on a free port and scraped once.
+    public static func nodeExporter(_ executable: URL) async throws -> [UInt8] {
+        try await withServer(
+            executable, name: "node-exporter", arguments: ["--web.listen-address=127.0.0.1:$PORT"],
+            readyPath: "/metrics"
+        ) { server in try await HTTP.request("GET", server.baseURL + "/metrics").body }
+    }
+
+    /// Debian's Prometheus (2.42), started with an empty scrape configuration and scraped once.
+    public static func prometheus(_ executable: URL) async throws -> [UInt8] {
+        let config = "global:\n  scrape_interval: 1s\nscrape_configs: []\n"
+        return try await withServer(
+            executable, name: "prometheus",
+            arguments: [
+                "--config.file=$DIR/prometheus.yml", "--storage.tsdb.path=$DIR/data",
+                "--web.listen-address=127.0.0.1:$PORT",
+            ], files: ["prometheus.yml": config], readyPath: "/-/ready"
+        ) { server in try await HTTP.request("GET", server.baseURL + "/metrics").body }
+    }
+}

@@ -106,21 +106,11 @@ struct LintParityTests {
         guard let promtool = Peers.require(.promtool), let nodeExporter = Peers.require(.nodeExporter),
             let prometheus = Peers.require(.prometheus)
         else { return }
-        let node = try await withServer(
-            nodeExporter, name: "node-exporter", arguments: ["--web.listen-address=127.0.0.1:$PORT"],
-            readyPath: "/metrics"
-        ) { server in try await HTTP.request("GET", server.baseURL + "/metrics").body }
+        let node = try await RealExpositions.nodeExporter(nodeExporter)
         let findings = try await Self.expectSame(node, promtool, "node_exporter")
         // Its memory and netstat families are camelCase and its entropy ones are in bits: plenty.
         #expect(findings > 20)
-        let config = "global:\n  scrape_interval: 1s\nscrape_configs: []\n"
-        let own = try await withServer(
-            prometheus, name: "prometheus",
-            arguments: [
-                "--config.file=$DIR/prometheus.yml", "--storage.tsdb.path=$DIR/data",
-                "--web.listen-address=127.0.0.1:$PORT",
-            ], files: ["prometheus.yml": config], readyPath: "/-/ready"
-        ) { server in try await HTTP.request("GET", server.baseURL + "/metrics").body }
+        let own = try await RealExpositions.prometheus(prometheus)
         _ = try await Self.expectSame(own, promtool, "Prometheus 2.42")
     }
 }

@@ -35,21 +35,6 @@ public enum Escaping {
         }
     }
 
-    /// Appends a metric name (with `suffix`, e.g. `_bucket`) as it starts a sample line: as is
-    /// when it follows the legacy rules, otherwise as the first, quoted item of the braces that
-    /// follow (`{"a.b_bucket"`, left open). Returns whether it opened the braces.
-    @inlinable
-    public static func appendMetricName(_ name: String, suffix: String = "", to buffer: inout [UInt8]) -> Bool {
-        if NameRules.isValidMetricName(name) {
-            buffer.append(contentsOf: name.utf8)
-            buffer.append(contentsOf: suffix.utf8)
-            return false
-        }
-        buffer.append(UInt8(ascii: "{"))
-        appendQuoted(name + suffix, to: &buffer)
-        return true
-    }
-
     /// Appends a metric name as HELP, TYPE and UNIT lines write it: as is when it follows the
     /// legacy rules, otherwise quoted.
     @inlinable

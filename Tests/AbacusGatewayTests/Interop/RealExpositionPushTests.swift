@@ -77,18 +77,8 @@ struct RealExpositionPushTests {
         guard let nodeExporter = Peers.require(.nodeExporter), let prometheus = Peers.require(.prometheus),
             let pushgateway = Peers.require(.pushgateway), let python = Peers.require(.pythonClient)
         else { return }
-        let node = try await withServer(
-            nodeExporter, name: "node-exporter", arguments: ["--web.listen-address=127.0.0.1:$PORT"],
-            readyPath: "/metrics"
-        ) { server in try await HTTP.request("GET", server.baseURL + "/metrics").body }
-        let config = "global:\n  scrape_interval: 1s\nscrape_configs: []\n"
-        let own = try await withServer(
-            prometheus, name: "prometheus",
-            arguments: [
-                "--config.file=$DIR/prometheus.yml", "--storage.tsdb.path=$DIR/data",
-                "--web.listen-address=127.0.0.1:$PORT",
-            ], files: ["prometheus.yml": config], readyPath: "/-/ready"
-        ) { server in try await HTTP.request("GET", server.baseURL + "/metrics").body }
+        let node = try await RealExpositions.nodeExporter(nodeExporter)
+        let own = try await RealExpositions.prometheus(prometheus)
         // What makes these expositions hard, so the test is about it.
         let nodeText = String(decoding: node, as: UTF8.self)
         #expect(
