@@ -39,8 +39,10 @@ public enum ScrapeRenderer {
             var text = renderText(
                 snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
             let bytes = text.readBytes(length: text.readableBytes) ?? []
-            if hasQuotedNames(bytes) {
-                let families = escapedNames((try? TextParser.parse(bytes, names: .utf8)) ?? [])
+            // The text rendering always parses; were it ever not to, the scraper would rather
+            // get the names quoted than nothing.
+            if hasQuotedNames(bytes), let parsed = try? TextParser.parse(bytes, names: .utf8) {
+                let families = escapedNames(parsed)
                 var buffer = allocator.buffer(capacity: bytes.count)
                 buffer.writeBytes(Exposition.encode(families, format: format == .json ? .text : format))
                 return buffer
