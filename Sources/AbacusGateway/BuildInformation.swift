@@ -4,9 +4,11 @@
 /// A plain `swift build` knows the version and the compiler only; `scripts/build-release.sh`
 /// stamps the revision, branch, user and date in (empty otherwise).
 public struct BuildInformation: Sendable, Equatable {
+    /// The release version, e.g. `0.1.0`.
     public var version: String
     /// The git commit built from.
     public var revision: String
+    /// The git branch built from.
     public var branch: String
     /// `user@host` that built it.
     public var buildUser: String
@@ -15,6 +17,7 @@ public struct BuildInformation: Sendable, Equatable {
     /// The Swift compiler's major.minor version.
     public var swiftVersion: String
 
+    /// Build information with the given fields (empty when unknown).
     public init(
         version: String, revision: String = "", branch: String = "", buildUser: String = "", buildDate: String = "",
         swiftVersion: String = BuildInformation.compilerVersion
