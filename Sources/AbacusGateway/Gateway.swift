@@ -146,7 +146,7 @@ public final class GatewayServer: Sendable {
                 continue
             }
             do {
-                let key = try GroupingKey.parse(path: row.path, names: .utf8)
+                let key = try Self.storedKey(row.path)
                 let families = try TextParser.parse(row.exposition, names: .utf8)
                 if !core.configuration.utf8Names, !core.restoredUTF8Names,
                     key.labels.contains(where: { !NameRules.isValidLabelName($0.name) })
@@ -203,6 +203,19 @@ public final class GatewayServer: Sendable {
                 "rows": "\(restored + skipped + expired)", "aggregated": "\(seriesRestored)",
                 "seconds": "\((ContinuousClock.now - start).seconds)",
             ])
+    }
+
+    /// The grouping key of a stored row. A row is stored under its key's `groupPath`, which
+    /// writes UTF-8 label names (and legacy ones starting with `U__`) in the `U__` escaping:
+    /// read with UTF-8 names, it gives back that path. A row that does not (stored by an
+    /// earlier version: a legacy `U__x` name written as is, an empty label value) is read with
+    /// the legacy rules those versions had, when they take it.
+    static func storedKey(_ path: String) throws -> GroupingKey {
+        let wide = try? GroupingKey.parse(path: path, names: .utf8)
+        if let wide, wide.groupPath == path { return wide }
+        if let legacy = try? GroupingKey.parse(path: path) { return legacy }
+        if let wide { return wide }
+        return try GroupingKey.parse(path: path, names: .utf8)
     }
 
     /// The port the HTTP server listens on, once it does.

@@ -14,12 +14,12 @@ extension GatewayResponder {
             groups: snapshot.groupCount, lines: snapshot.lineCount, aggregated: snapshot.aggregatedCount,
             uncommitted: uncommitted)
         let mayHoldUTF8Names = gateway.configuration.utf8Names || gateway.restoredUTF8Names
-        var body = ScrapeRenderer.render(
+        var (body, written) = ScrapeRenderer.renderScrape(
             snapshot, own: own, format: format, extraLabels: gateway.configuration.extraLabels,
             utf8Names: utf8Names, mayHoldUTF8Names: mayHoldUTF8Names)
         var headers: HTTPFields = [
             .contentType: utf8Names && mayHoldUTF8Names
-                ? format.contentType + "; escaping=allow-utf-8" : format.contentType
+                ? written.contentType + "; escaping=allow-utf-8" : written.contentType
         ]
         if Negotiation.acceptsGzip(request.headers[.acceptEncoding]),
             let compressed = try? body.compress(with: .gzip(configuration: .init(compressionLevel: 1)))

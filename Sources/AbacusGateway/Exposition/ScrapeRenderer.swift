@@ -16,16 +16,29 @@ public enum ScrapeRenderer {
     /// when stored.
     ///
     /// UTF-8 names (pushed with `--push.enable-utf8-names`) are written quoted when the scraper
-    /// reads them (`utf8Names`, from `escaping=allow-utf-8`). Otherwise, when the store may hold
-    /// such names (`mayHoldUTF8Names`) and does, every name outside the legacy rules is written
-    /// with `_` for each character those rules do not allow, as client_golang escapes by
-    /// default; families that then share a name are merged. That path parses the text
-    /// rendering and encodes it again.
+    /// reads them (`utf8Names`, from `escaping=allow-utf-8`); see
+    /// ``renderScrape(_:own:format:extraLabels:utf8Names:mayHoldUTF8Names:allocator:)`` for
+    /// the others.
     public static func render(
+        _ snapshot: StoreSnapshot, own: [MetricFamily], format: ExpositionFormat, extraLabels: [Label] = [],
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) -> ByteBuffer {
+        renderScrape(snapshot, own: own, format: format, extraLabels: extraLabels, allocator: allocator).body
+    }
+
+    /// ``render(_:own:format:extraLabels:allocator:)`` for a scraper that may not read UTF-8
+    /// names (`utf8Names` false: no `escaping=allow-utf-8`). When the store may hold such
+    /// names (`mayHoldUTF8Names`) and does, every name outside the legacy rules is written with
+    /// `_` for each character those rules do not allow, as client_golang escapes by default;
+    /// families that then share a name are merged, and a series keeps the first of two labels
+    /// that then share a name. That path parses the text rendering and encodes it again, and
+    /// answers text where OpenMetrics was asked for (the scraper accepts both; the OpenMetrics
+    /// rules of ``renderText`` need the store's own families). Returns the body and its format.
+    public static func renderScrape(
         _ snapshot: StoreSnapshot, own: [MetricFamily], format: ExpositionFormat, extraLabels: [Label] = [],
         utf8Names: Bool = true, mayHoldUTF8Names: Bool = false,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
-    ) -> ByteBuffer {
+    ) -> (body: ByteBuffer, format: ExpositionFormat) {
         var own = own
         if !extraLabels.isEmpty {
             for f in own.indices {
@@ -36,23 +49,31 @@ public enum ScrapeRenderer {
             }
         }
         if mayHoldUTF8Names && !utf8Names {
-            var text = renderText(
+            let text = renderText(
                 snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
-            let bytes = text.readBytes(length: text.readableBytes) ?? []
+            let bytes = Array(text.readableBytesView)
             // The text rendering always parses; were it ever not to, the scraper would rather
             // get the names quoted than nothing.
             if hasQuotedNames(bytes), let parsed = try? TextParser.parse(bytes, names: .utf8) {
                 let families = escapedNames(parsed)
+                let written: ExpositionFormat = format == .protobuf ? .protobuf : .text
                 var buffer = allocator.buffer(capacity: bytes.count)
-                buffer.writeBytes(Exposition.encode(families, format: format == .json ? .text : format))
-                return buffer
+                buffer.writeBytes(Exposition.encode(families, format: written))
+                return (buffer, written)
             }
+            if format == .text || format == .json { return (text, format) }
         }
         switch format {
         case .text, .json:
-            return renderText(snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
+            return (
+                renderText(snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator),
+                format
+            )
         case .openMetrics:
-            return renderText(snapshot, own: own, openMetrics: true, extraLabels: extraLabels, allocator: allocator)
+            return (
+                renderText(snapshot, own: own, openMetrics: true, extraLabels: extraLabels, allocator: allocator),
+                format
+            )
         case .protobuf:
             var text = renderText(
                 snapshot, own: own, openMetrics: false, extraLabels: extraLabels, allocator: allocator)
@@ -60,7 +81,7 @@ public enum ScrapeRenderer {
             let families = (try? TextParser.parse(bytes, names: .utf8)) ?? []
             var buffer = allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(ProtobufEncoder.encode(families))
-            return buffer
+            return (buffer, format)
         }
     }
 
@@ -248,23 +269,40 @@ public enum ScrapeRenderer {
         }
     }
 
-    /// Whether a text rendering holds a quoted (UTF-8) name: `{"` or `,"` starting a name in
-    /// the braces (inside a label value a `"` is always escaped), or a quoted HELP or TYPE name.
-    /// A HELP text with such bytes answers `true` too, which only costs the slower path.
+    /// Whether a text rendering holds a quoted (UTF-8) name: a quoted HELP or TYPE name, or, in
+    /// a sample line, a `"` that opens a name (after the line start, `{` or `,`) rather than a
+    /// label value (after `=`). Quoted values are skipped, escapes included.
     static func hasQuotedNames(_ bytes: [UInt8]) -> Bool {
-        var previous: UInt8 = 0x0A
-        for byte in bytes {
-            if byte == 0x22 && (previous == UInt8(ascii: "{") || previous == UInt8(ascii: ",")) { return true }
-            previous = byte
-        }
-        var index = bytes.startIndex
         let help = Array("# HELP \"".utf8)
         let type = Array("# TYPE \"".utf8)
+        var index = bytes.startIndex
         while index < bytes.endIndex {
-            let rest = bytes[index...]
-            if rest.starts(with: help) || rest.starts(with: type) { return true }
-            guard let newline = rest.firstIndex(of: 0x0A) else { break }
-            index = newline + 1
+            let end = bytes[index...].firstIndex(of: 0x0A) ?? bytes.endIndex
+            let line = bytes[index..<end]
+            if line.first == UInt8(ascii: "#") {
+                if line.starts(with: help) || line.starts(with: type) { return true }
+            } else {
+                var inValue = false
+                var escaped = false
+                var previous: UInt8 = UInt8(ascii: "{")
+                for byte in line {
+                    if inValue {
+                        if escaped {
+                            escaped = false
+                        } else if byte == UInt8(ascii: "\\") {
+                            escaped = true
+                        } else if byte == UInt8(ascii: "\"") {
+                            inValue = false
+                        }
+                    } else if byte == UInt8(ascii: "\"") {
+                        if previous != UInt8(ascii: "=") { return true }
+                        inValue = true
+                    } else if byte != 0x20 && byte != 0x09 {
+                        previous = byte
+                    }
+                }
+            }
+            index = end < bytes.endIndex ? end + 1 : end
         }
         return false
     }
@@ -278,8 +316,10 @@ public enum ScrapeRenderer {
         for var family in families {
             family.name = NameEscaping.escapeUnderscores(family.name, metric: true)
             for index in family.metrics.indices {
-                family.metrics[index].labels = family.metrics[index].labels.map {
-                    Label(NameEscaping.escapeUnderscores($0.name, metric: false), $0.value)
+                var seen = Set<String>()
+                family.metrics[index].labels = family.metrics[index].labels.compactMap {
+                    let name = NameEscaping.escapeUnderscores($0.name, metric: false)
+                    return seen.insert(name).inserted ? Label(name, $0.value) : nil
                 }
             }
             if let position = positions[family.name] {

@@ -168,7 +168,8 @@ public final class GroupStore: Sendable {
     /// A group stored before labels with empty values were dropped (under a path such as
     /// `job/x/b@base64/=`) is the group `job/x` now; two of its series that differed only by
     /// such a label become one, of which the first is kept. `rewrite` journals the group again
-    /// under its key's path (the caller deletes the old row).
+    /// under its key's path (the caller deletes the old row); so does replacing a group
+    /// restored before under the same key, so that the row kept is the one restored last.
     @discardableResult
     func restore(
         key: GroupingKey, families: [MetricFamily], pushTime: Double, failureTime: Double,
@@ -183,6 +184,7 @@ public final class GroupStore: Sendable {
                 families: Self.withoutEmptyLabels(families), key: key, limits: .unlimited)
         }
         return state.withLock { state in
+            let replacing = state.ids[key] != nil
             if let id = state.ids[key], let existing = state.slots[Int(id)], existing.pushTime >= pushTime {
                 return false
             }
@@ -191,7 +193,7 @@ public final class GroupStore: Sendable {
             state.install(id: id, old: old, new: restored)
             state.index.collect()
             state.track(restored)
-            if rewrite { _ = journal?.enqueue(.upsert(state.row(restored))) }
+            if rewrite || replacing { _ = journal?.enqueue(.upsert(state.row(restored))) }
             return true
         }
     }

@@ -116,16 +116,17 @@ public struct PreparedPush: Sendable {
         return bytes
     }
 
-    /// Body labels without those the grouping key sets, plus the key's, plus the extra labels
-    /// neither has, without the labels whose value is empty, plus `instance=""` when none has
-    /// an `instance` (a body's `instance` is kept, as the Pushgateway keeps it), sorted.
+    /// Body labels without those the grouping key sets, plus the key's, without the labels
+    /// whose value is empty (no label, as in Prometheus), plus the extra labels it does not
+    /// have, plus `instance=""` when none has an `instance` (a body's `instance` is kept, as the
+    /// Pushgateway keeps it), sorted.
     static func relabel(_ labels: [Label], _ keyLabels: [Label], _ extraLabels: [Label] = []) -> [Label] {
         var result = keyLabels
         for label in labels where !keyLabels.contains(where: { $0.name == label.name }) {
             result.append(label)
         }
-        result = ExtraLabels.merge(extraLabels, result)
         result.removeAll { $0.value.isEmpty }
+        if !extraLabels.isEmpty { result = ExtraLabels.merge(extraLabels.filter { !$0.value.isEmpty }, result) }
         if !result.contains(where: { $0.name == "instance" }) { result.append(Label("instance", "")) }
         result.sort()
         return result

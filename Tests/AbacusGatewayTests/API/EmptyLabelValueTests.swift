@@ -130,38 +130,93 @@ struct EmptyLabelValueTests {
 
     /// A group stored before the rule, under `job/old/b@base64/=` with a series `x{a=""}`
     /// beside `x`, comes back as the group `job/old` and is stored again under that path;
-    /// the newer of two stored groups that are now one is kept.
+    /// the newer of two stored groups that are now one is kept, in memory and on disk, whichever
+    /// of the two rows is read first. A legacy label name starting with `U__`, which earlier
+    /// versions stored as is, stays that name. Aggregated series stored with an empty label
+    /// come back without it, under their new key, and their family still takes `""`.
     @Test func storedStateFromBeforeTheRuleComesBackUnderTheGroupsPath() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("abacus-empty-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("gateway.sqlite").path
+        func row(_ path: String, _ text: String, pushTime: Double) -> Journal.Row {
+            Journal.Row(path: path, exposition: Array(text.utf8), pushTime: pushTime, failureTime: 0, deadlineMs: nil)
+        }
         do {
             let storage = try SQLiteStorage(path: path)
-            var batch = Journal.Batch()
-            func row(_ path: String, _ text: String, pushTime: Double) -> Journal.Row {
-                Journal.Row(
-                    path: path, exposition: Array(text.utf8), pushTime: pushTime, failureTime: 0, deadlineMs: nil)
-            }
-            batch.changes["job/old/b@base64/="] = row(
+            // Rows are read back in the order they were written: one pair each way round.
+            var first = Journal.Batch()
+            first.changes["job/old"] = row("job/old", "x{instance=\"\",job=\"old\"} 9\n", pushTime: 10)
+            first.changes["job/older/c@base64/="] = row(
+                "job/older/c@base64/=", "y{c=\"\",instance=\"\",job=\"older\"} 1\n", pushTime: 5)
+            first.changes["job/u/U__shard/1"] = row(
+                "job/u/U__shard/1", "z{U__shard=\"1\",instance=\"\",job=\"u\"} 3\n", pushTime: 1)
+            first.series["q_total{job=\"j\",queue=\"\"}"] = Journal.SeriesRow(
+                key: "q_total{job=\"j\",queue=\"\"}",
+                exposition: Array("# TYPE q_total counter\nq_total{job=\"j\",queue=\"\"} 2\n".utf8), updatedMs: 1)
+            first.series["q_total{job=\"j\",queue=\"a\"}"] = Journal.SeriesRow(
+                key: "q_total{job=\"j\",queue=\"a\"}",
+                exposition: Array("# TYPE q_total counter\nq_total{job=\"j\",queue=\"a\"} 5\n".utf8), updatedMs: 1)
+            try await storage.write(first)
+            var second = Journal.Batch()
+            second.changes["job/old/b@base64/="] = row(
                 "job/old/b@base64/=",
                 "# TYPE x gauge\nx{a=\"\",b=\"\",instance=\"\",job=\"old\"} 1\nx{b=\"\",instance=\"\",job=\"old\"} 2\n",
                 pushTime: 20)
-            batch.changes["job/old"] = row("job/old", "x{instance=\"\",job=\"old\"} 9\n", pushTime: 10)
-            batch.changes["job/older/c@base64/="] = row(
-                "job/older/c@base64/=", "y{c=\"\",instance=\"\",job=\"older\"} 1\n", pushTime: 5)
-            batch.changes["job/older"] = row("job/older", "y{instance=\"\",job=\"older\"} 7\n", pushTime: 50)
-            try await storage.write(batch)
+            second.changes["job/older"] = row("job/older", "y{instance=\"\",job=\"older\"} 7\n", pushTime: 50)
+            try await storage.write(second)
         }
-        try await withGateway(Configure { $0.storagePath = path }) { api async throws in
-            let scrape = try await api.scrape()
-            #expect(scrape.groups == [#"instance="",job="old""#, #"instance="",job="older""#])
-            #expect(scrape.value(#"x{instance="",job="old"}"#) == 1)
-            #expect(scrape.value(#"y{instance="",job="older"}"#) == 7)
-            #expect(scrape.pushTime(#"instance="",job="old""#) == 20)
+        for restart in 1...2 {
+            try await withGateway(Configure { $0.storagePath = path }) { api async throws in
+                let scrape = try await api.scrape()
+                #expect(
+                    scrape.groups == [
+                        #"U__shard="1",instance="",job="u""#, #"instance="",job="old""#, #"instance="",job="older""#,
+                    ],
+                    "restart \(restart)")
+                #expect(scrape.value(#"x{instance="",job="old"}"#) == 1)
+                #expect(scrape.value(#"y{instance="",job="older"}"#) == 7)
+                #expect(scrape.pushTime(#"instance="",job="old""#) == 20)
+                #expect(scrape.pushTime(#"instance="",job="older""#) == 50)
+                #expect(scrape.value(#"z{U__shard="1",instance="",job="u"}"#) == 3)
+                // Counted once each, restart after restart.
+                #expect(scrape.value(#"q_total{job="j"}"#) == 2, "restart \(restart)")
+                #expect(scrape.value(#"q_total{job="j",queue="a"}"#) == 5)
+            }
         }
-        let rows = try SQLiteStorage(path: path).rows()
-        #expect(rows.map(\.path).sorted() == ["job/old", "job/older"])
+        let storage = try SQLiteStorage(path: path)
+        let rows = try storage.rows()
+        #expect(rows.map(\.path).sorted() == ["job/old", "job/older", "job/u/U__U____shard/1"])
         #expect(rows.first { $0.path == "job/old" }?.pushTime == 20)
+        #expect(rows.first { $0.path == "job/older" }?.pushTime == 50)
+        #expect(try storage.seriesRows().map(\.key).sorted() == [#"q_total{job="j",queue="a"}"#, #"q_total{job="j"}"#])
+        // The family still has its label queue: a message with queue="" is its series without it.
+        try await withGateway(Configure { $0.storagePath = path }) { api async throws in
+            let ops = #"{"name":"q_total","labels":{"job":"j","queue":""},"op":"inc","value":1}"# + "\n"
+            let sent = try await api.request(
+                "POST", "/api/v1/ops", headers: [("Content-Type", "application/json")], body: Array(ops.utf8))
+            #expect(sent.status == 200, "\(sent)")
+            #expect(try await api.scrape().value(#"q_total{job="j"}"#) == 3)
+        }
+    }
+
+    /// Extra labels fill in the labels a series does not have, and a label with an empty value
+    /// is one it does not have; an extra label with an empty value adds nothing.
+    @Test func extraLabelsFillInEmptyLabels() async throws {
+        let extra = Configure { $0.extraLabels = [Label("env", "prod"), Label("zone", "")] }
+        try await withGateway(extra) { api async throws in
+            #expect(try await api.put("/metrics/job/a", "m{env=\"\",zone=\"\"} 1\nn{env=\"dev\"} 2\n").status == 200)
+            let ops =
+                #"{"name":"o_total","labels":{"env":""},"op":"inc","value":1}"# + "\n"
+                + #"{"name":"p_total","labels":{"env":"dev"},"op":"inc","value":1}"# + "\n"
+            let sent = try await api.request(
+                "POST", "/api/v1/ops", headers: [("Content-Type", "application/json")], body: Array(ops.utf8))
+            #expect(sent.status == 200, "\(sent)")
+            let scrape = try await api.scrape()
+            #expect(scrape.value(#"m{env="prod",instance="",job="a"}"#) == 1)
+            #expect(scrape.value(#"n{env="dev",instance="",job="a"}"#) == 2)
+            #expect(scrape.value(#"o_total{env="prod"}"#) == 1)
+            #expect(scrape.value(#"p_total{env="dev"}"#) == 1)
+        }
     }
 }

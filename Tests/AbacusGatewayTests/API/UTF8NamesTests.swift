@@ -113,6 +113,13 @@ struct UTF8NamesTests {
                 #expect(labels.contains(names[0].contains(".") ? "route.name" : "route_name"), "\(labels)")
             }
 
+            // OpenMetrics asked for without allow-utf-8 (Prometheus 2's default): text, escaped.
+            let omPlain = try await api.get(
+                "/metrics",
+                headers: [("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")])
+            #expect(omPlain.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
+            #expect(Self.pushed(omPlain.text) == Self.escaped)
+
             let om = try await api.get(
                 "/metrics", headers: [("Accept", "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8")])
             #expect(om.text.contains(#"# TYPE "http.requests" counter"#), "\(om.text)")
@@ -233,5 +240,25 @@ struct UTF8NamesTests {
             #expect(Self.pushed(try await api.get("/metrics", headers: Self.allowUTF8).text) == Self.quoted)
             #expect(Self.pushed(try await api.get("/metrics").text) == Self.escaped)
         }
+    }
+}
+
+/// Which text renderings hold a quoted name: only a `"` that opens a name counts, not one that
+/// opens or closes a label value, whatever the value holds.
+@Suite struct QuotedNameDetectionTests {
+    @Test(arguments: [
+        ("m{a=\"x,\"} 1\n", false),
+        ("m{a=\"{\"} 1\n", false),
+        ("m{a=\"x\\\",\\\"y\"} 1\n", false),
+        ("m{a=\"\",b=\"\"} 1\n", false),
+        ("# HELP m a,\"b\" {\"c\n# TYPE m gauge\nm 1\n", false),
+        ("{\"a.b\"} 1\n", true),
+        ("m{\"a.b\"=\"1\"} 1\n", true),
+        ("m{a=\"1\", \"b.c\"=\"2\"} 1\n", true),
+        ("# TYPE \"a.b\" gauge\n", true),
+        ("# HELP \"a.b\" x\n", true),
+    ])
+    func detection(text: String, quoted: Bool) {
+        #expect(ScrapeRenderer.hasQuotedNames(Array(text.utf8)) == quoted, "\(text)")
     }
 }

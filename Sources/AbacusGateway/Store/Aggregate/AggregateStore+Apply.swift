@@ -238,8 +238,14 @@ extension GroupStore {
     /// name `name`); returns how many and the journal ticket. O(aggregated series).
     public func deleteAggregated(matching labels: [Label], name: String?) -> (deleted: Int, ticket: Journal.Ticket?) {
         var tokens: [[UInt8]] = []
-        // A label with an empty value matches the series without that label.
-        let absent = labels.filter(\.value.isEmpty).map(\.name)
+        // A label with an empty value matches the series without that label: `name=` starts
+        // none of its labels.
+        let absent: [[UInt8]] = labels.filter(\.value.isEmpty).map { label in
+            var prefix: [UInt8] = []
+            Escaping.appendLabelName(label.name, to: &prefix)
+            prefix.append(UInt8(ascii: "="))
+            return prefix
+        }
         for label in labels where !label.value.isEmpty {
             var token: [UInt8] = []
             Escaping.appendLabelSet([label], to: &token)
@@ -250,12 +256,13 @@ extension GroupStore {
             for (slot, series) in state.aggregate.slots.enumerated() {
                 guard let series else { continue }
                 if let name, state.index[series.family].name != name { continue }
-                if !absent.isEmpty, let names = state.aggregate.families[series.family]?.labelNames,
-                    absent.contains(where: names.contains)
-                {
+                if absent.contains(where: { prefix in Self.labelText(series.labelText, has: { $0.starts(with: prefix) })
+                }) {
                     continue
                 }
-                if tokens.allSatisfy({ Self.labelText(series.labelText, contains: $0) }) { doomed.append(Int32(slot)) }
+                if tokens.allSatisfy({ Self.labelText(series.labelText, contains: $0) }) {
+                    doomed.append(Int32(slot))
+                }
             }
             return (doomed.count, state.removeAggregated(doomed, journal: journal))
         }
@@ -264,6 +271,12 @@ extension GroupStore {
     /// Whether `text` (`a="x",b="y"`, values escaped, so `"` and `,` inside a value never end
     /// a label) has the label `token` (`b="y"`) as one of its comma-separated labels.
     static func labelText(_ text: [UInt8], contains token: [UInt8]) -> Bool {
+        labelText(text, has: { $0.elementsEqual(token) })
+    }
+
+    /// Whether one of the comma-separated labels of `text` (see
+    /// ``labelText(_:contains:)``) `matches`.
+    static func labelText(_ text: [UInt8], has matches: (ArraySlice<UInt8>) -> Bool) -> Bool {
         var start = 0
         var inValue = false
         var escaped = false
@@ -279,10 +292,10 @@ extension GroupStore {
             } else if byte == UInt8(ascii: "\"") {
                 inValue = true
             } else if byte == UInt8(ascii: ",") {
-                if text[start..<index].elementsEqual(token) { return true }
+                if matches(text[start..<index]) { return true }
                 start = index + 1
             }
         }
-        return text[start...].elementsEqual(token)
+        return !text.isEmpty && matches(text[start...])
     }
 }

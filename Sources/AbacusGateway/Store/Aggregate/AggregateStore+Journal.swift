@@ -14,7 +14,9 @@ extension GroupStore {
     func clearDirty() { state.withLock { $0.discardDirty() } }
 
     /// Puts back an aggregated series read from storage at start (its labels already hold the
-    /// extra labels of the time it was stored); `nil` or why it was skipped.
+    /// extra labels of the time it was stored); `nil` or why it was skipped. A row stored
+    /// before labels with empty values were dropped (`x{queue=""}`) is the series without them
+    /// now: it is stored again under that series' key, and its old row deleted.
     func restoreSeries(_ row: Journal.SeriesRow) -> String? {
         let families: [MetricFamily]
         do { families = try TextParser.parse(row.exposition, names: .utf8) } catch { return "\(error)" }
@@ -29,10 +31,13 @@ extension GroupStore {
             do throws(PushRejection) {
                 let slot = try state.resolve(
                     name: family.name, help: family.help, labels: metric.labels, type: update.type,
-                    bounds: { update.bounds }, extra: [], limits: .unlimited, nowMs: row.updatedMs)
+                    bounds: { update.bounds }, extra: [], limits: .unlimited, nowMs: row.updatedMs, restoring: true)
                 state.aggregate.slots[Int(slot)]!.apply(update)
                 state.aggregate.slots[Int(slot)]!.updatedMs = row.updatedMs
                 state.index.collect()
+                if state.aggregate.slots[Int(slot)]!.key != row.key, let journal {
+                    _ = journal.enqueue(series: [state.seriesRow(slot)], deleting: [row.key])
+                }
                 return nil
             } catch {
                 state.index.collect()

@@ -15,6 +15,9 @@ extension GroupStore.State {
         var type: MetricType
         var key: String
         var labels: [Label]
+        /// The label names the family has: the message's, empty values included, and the
+        /// extra labels'.
+        var labelNames: [String]
         var labelText: [UInt8]
         var fingerprint: UInt64
         var bounds: [Double]
@@ -26,18 +29,27 @@ extension GroupStore.State {
         case new(SeriesPlan)
     }
 
-    /// Finds the aggregated series `name` with `labels` (merged with `extra`, without empty
-    /// values, sorted) or checks
-    /// that it can be created with `type` (and, for a histogram, the bounds `bounds` gives),
-    /// without changing anything. Throws when the name has another type or other label names,
-    /// collides with a name or series held elsewhere, or the store is full (`pendingLines`
-    /// more lines are already planned).
+    /// Finds the aggregated series `name` with `labels` or checks that it can be created with
+    /// `type` (and, for a histogram, the bounds `bounds` gives), without changing anything.
+    /// Throws when the name has another type or other label names, collides with a name or
+    /// series held elsewhere, or the store is full (`pendingLines` more lines are already
+    /// planned).
+    ///
+    /// A label with an empty value is the same as no label, as in Prometheus: the series is
+    /// its name and its labels without those, then the extra labels it does not have (its own
+    /// win). Its label names, for the one-set-per-name rule, include the empty ones, as a
+    /// client_golang vector of the original metrics-server takes `""` for a label it has.
+    /// `restoring` (a series read back at start) skips that rule: a stored series does not
+    /// say which of its family's labels it had empty.
     func locate(
         name: String, help: String?, labels: [Label], type: MetricType, bounds: () -> [Double],
-        extra: [Label], limits: StoreLimits, pendingLines: Int = 0
+        extra: [Label], limits: StoreLimits, pendingLines: Int = 0, restoring: Bool = false
     ) throws(PushRejection) -> Located {
-        // A label with an empty value is the same as no label, as in Prometheus.
-        let all = ExtraLabels.merge(extra, labels).filter { !$0.value.isEmpty }.sorted()
+        let extra = extra.filter { !$0.value.isEmpty }
+        let all = ExtraLabels.merge(extra, labels.filter { !$0.value.isEmpty }).sorted()
+        var nameSet = Set(labels.map(\.name))
+        nameSet.formUnion(extra.map(\.name))
+        let labelNames = nameSet.sorted()
         var labelText: [UInt8] = []
         Escaping.appendLabelSet(all, to: &labelText)
         let key = name + "{" + String(decoding: labelText, as: UTF8.self) + "}"
@@ -49,11 +61,11 @@ extension GroupStore.State {
                         + "type in the gateway")
             }
             if let slot = aggregate.byKey[key] { return .existing(slot) }
-            guard family.labelNames.elementsEqual(all.lazy.map(\.name)) else {
+            guard restoring || family.labelNames == labelNames else {
                 throw .invalid(
                     "label_conflict",
                     "metric \(name) has the label names [\(family.labelNames.joined(separator: ","))], not "
-                        + "[\(all.map(\.name).joined(separator: ","))]; a name has one set of label names")
+                        + "[\(labelNames.joined(separator: ","))]; a name has one set of label names")
             }
         } else {
             try checkNewFamily(name, type)
@@ -79,17 +91,18 @@ extension GroupStore.State {
         }
         return .new(
             SeriesPlan(
-                name: name, help: help, type: type, key: key, labels: all, labelText: labelText,
-                fingerprint: fingerprint, bounds: newBounds, lines: lines))
+                name: name, help: help, type: type, key: key, labels: all, labelNames: labelNames,
+                labelText: labelText, fingerprint: fingerprint, bounds: newBounds, lines: lines))
     }
 
     /// The aggregated series `name` with `labels`, created if new (see ``locate``).
     mutating func resolve(
         name: String, help: String?, labels: [Label], type: MetricType, bounds: () -> [Double],
-        extra: [Label], limits: StoreLimits, nowMs: Int64
+        extra: [Label], limits: StoreLimits, nowMs: Int64, restoring: Bool = false
     ) throws(PushRejection) -> Int32 {
         switch try locate(
-            name: name, help: help, labels: labels, type: type, bounds: bounds, extra: extra, limits: limits)
+            name: name, help: help, labels: labels, type: type, bounds: bounds, extra: extra, limits: limits,
+            restoring: restoring)
         {
         case .existing(let slot):
             // A family created without HELP takes the first one a later message brings.
@@ -107,13 +120,18 @@ extension GroupStore.State {
     /// Creates a series ``locate`` planned.
     mutating func create(_ plan: SeriesPlan, nowMs: Int64) -> Int32 {
         let id: Int32
-        if let existing = index.id(of: plan.name), aggregate.families[existing] != nil {
+        if let existing = index.id(of: plan.name), let family = aggregate.families[existing] {
             id = existing
+            // Restored series may each lack some of the family's (empty) labels: the family
+            // has them all.
+            if family.labelNames != plan.labelNames {
+                aggregate.families[id]!.labelNames = Set(family.labelNames).union(plan.labelNames).sorted()
+            }
         } else {
             id = index.acquire(plan.name, plan.type)
             index.retain(id)
             aggregate.families[id] = AggregateStore.Family(
-                type: plan.type, labelNames: plan.labels.map(\.name),
+                type: plan.type, labelNames: plan.labelNames,
                 helpLine: plan.help.map { Self.helpLine(plan.name, $0) } ?? [])
         }
         let slot: Int32
