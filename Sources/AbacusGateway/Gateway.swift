@@ -1,5 +1,6 @@
 import AbacusExposition
 import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
 import NIOPosix
@@ -14,6 +15,8 @@ public final class GatewayCore: Sendable {
     let journal: Journal?
     let metrics: GatewayMetrics
     let logger: Logger
+    /// `--web.config.file` and `--web.auth.file`, when given.
+    let security: GatewaySecurity?
     /// Set when shutdown begins: `/-/ready` answers 503.
     let draining = Atomic<Bool>(false)
     /// Set once the ops listeners are bound: `/-/ready` answers 503 before.
@@ -29,9 +32,10 @@ public final class GatewayCore: Sendable {
     /// Fired by a second SIGTERM/SIGINT: the `--shutdown-delay` ends at once.
     let delayCut = OneShotEvent()
 
-    init(configuration: GatewayConfiguration, journal: Journal?, logger: Logger) {
+    init(configuration: GatewayConfiguration, journal: Journal?, security: GatewaySecurity?, logger: Logger) {
         self.configuration = configuration
         self.journal = journal
+        self.security = security
         self.logger = logger
         startMs = configuration.clock.nowMs()
         metrics = GatewayMetrics(version: configuration.version)
@@ -120,13 +124,18 @@ public final class GatewayServer: Sendable {
     /// Opens storage (unless `:memory:`) and restores every stored group. Throws when the
     /// database cannot be opened or read.
     public init(configuration: GatewayConfiguration, logger: Logger) throws {
+        var security: GatewaySecurity?
+        if configuration.webConfigFile != nil || configuration.authFile != nil {
+            security = try GatewaySecurity(
+                webConfigPath: configuration.webConfigFile, authFilePath: configuration.authFile, logger: logger)
+        }
         if configuration.inMemory {
             storage = nil
-            core = GatewayCore(configuration: configuration, journal: nil, logger: logger)
+            core = GatewayCore(configuration: configuration, journal: nil, security: security, logger: logger)
         } else {
             let storage = try SQLiteStorage(path: configuration.storagePath, synchronous: configuration.synchronous)
             self.storage = storage
-            core = GatewayCore(configuration: configuration, journal: Journal(), logger: logger)
+            core = GatewayCore(configuration: configuration, journal: Journal(), security: security, logger: logger)
             try restore(from: storage)
         }
     }
@@ -236,15 +245,32 @@ public final class GatewayServer: Sendable {
         let core = core
         let configuration = core.configuration
         let ingest = OpsIngest(core: core)
+        var server = HTTPServerBuilder.http1()
+        if let security = core.security, security.servesTLS {
+            let logger = core.logger
+            server = HTTPServerBuilder { responder in
+                ReloadableTLSChannel(
+                    base: HTTP1Channel(responder: responder), current: { security.currentTLS },
+                    refused: { reason in
+                        security.counts.withLock { $0.tlsRefusals += 1 }
+                        logger.notice("TLS client refused", metadata: ["reason": "\(reason)"])
+                    })
+            }
+        }
         let app = Application(
             responder: GatewayResponder(gateway: core, ops: ingest),
+            server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 core.logger.info(
                     "listening",
-                    metadata: ["address": "\(configuration.host):\(port)", "storage": "\(configuration.storagePath)"])
+                    metadata: [
+                        "address": "\(configuration.host):\(port)", "storage": "\(configuration.storagePath)",
+                        "tls": "\(core.security?.servesTLS ?? false)",
+                        "auth": "\(core.security?.current.authEnabled ?? false)",
+                    ])
                 let waiters = self.listening.withLock { state in
                     state.port = port
                     defer { state.waiters = [] }
@@ -260,6 +286,10 @@ public final class GatewayServer: Sendable {
         }
         services.append(AggregateFlushService(core: core))
         services.append(ExpiryService(core: core))
+        if let security = core.security {
+            services.append(
+                SecurityReloadService(security: security, intervalMs: configuration.securityReloadIntervalMs))
+        }
         services.append(OpsListenerService(server: self, ingest: ingest))
         services.append(app)
         if configuration.shutdownDelayMs > 0 { services.append(ShutdownDelayService(core: core)) }
@@ -299,6 +329,32 @@ public final class GatewayServer: Sendable {
             } else {
                 core.logger.info("signal received: shutting down", metadata: ["signal": "\(signal)"])
                 core.requestShutdown()
+            }
+        }
+    }
+}
+
+/// Re-reads `--web.config.file` and `--web.auth.file` (and the certificates they name) when
+/// they change, checked every second, and at once on SIGHUP.
+struct SecurityReloadService: Service {
+    let security: GatewaySecurity
+    let intervalMs: Int64
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    for await _ in signals { security.reloadIfChanged() }
+                }
+                tasks.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(intervalMs))
+                        security.reloadIfChanged()
+                    }
+                }
+                await tasks.next()
+                tasks.cancelAll()
             }
         }
     }

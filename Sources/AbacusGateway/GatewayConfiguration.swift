@@ -12,6 +12,13 @@ public struct GatewayConfiguration: Sendable {
     public var telemetryPath: String = "/metrics"
     /// `--web.route-prefix`: prefix of every endpoint (e.g. `/pushgateway`).
     public var routePrefix: String = ""
+    /// `--web.config.file`: the exporter-toolkit web configuration (TLS, client certificates,
+    /// basic auth users, headers, rate limit); `nil`: plain HTTP, no credentials.
+    public var webConfigFile: String?
+    /// `--web.auth.file`: users and bearer tokens with roles and jobs (docs/security.md).
+    public var authFile: String?
+    /// How often the two files (and the certificates they name) are checked for changes.
+    public var securityReloadIntervalMs: Int64 = 1000
     /// `--web.enable-admin-api`: `PUT /api/v1/admin/wipe`.
     public var enableAdminAPI = false
     /// `--web.enable-lifecycle`: `PUT|POST /-/quit`.

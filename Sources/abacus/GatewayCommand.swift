@@ -30,6 +30,18 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.route-prefix"), help: "Prefix of every endpoint, e.g. /pushgateway.")
     var routePrefix = ""
 
+    @Option(
+        name: .customLong("web.config.file"),
+        help:
+            "exporter-toolkit web configuration (TLS, client certificates, basic auth, headers, rate limit), as the Pushgateway's; re-read when it changes."
+    )
+    var webConfigFile: String?
+
+    @Option(
+        name: .customLong("web.auth.file"),
+        help: "Users and bearer tokens with roles (push, scrape, admin) and jobs; re-read when it changes.")
+    var authFile: String?
+
     @Flag(name: .customLong("web.enable-admin-api"), help: "Enable PUT /api/v1/admin/wipe.")
     var enableAdminAPI = false
 
@@ -189,6 +201,8 @@ struct GatewayCommand: AsyncParsableCommand {
         while prefix.hasSuffix("/") { prefix.removeLast() }
         if !prefix.isEmpty && !prefix.hasPrefix("/") { prefix = "/" + prefix }
         configuration.routePrefix = prefix
+        configuration.webConfigFile = webConfigFile.flatMap { $0.isEmpty ? nil : $0 }
+        configuration.authFile = authFile.flatMap { $0.isEmpty ? nil : $0 }
         configuration.enableAdminAPI = enableAdminAPI
         configuration.enableLifecycle = enableLifecycle
         configuration.disableConsistencyCheck = disableConsistencyCheck
@@ -228,6 +242,7 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.flags = [
             "web.listen-address": listenAddress, "web.telemetry-path": telemetryPath, "web.route-prefix": routePrefix,
             "web.enable-admin-api": "\(enableAdminAPI)", "web.enable-lifecycle": "\(enableLifecycle)",
+            "web.config.file": webConfigFile ?? "", "web.auth.file": authFile ?? "",
             "push.disable-consistency-check": "\(disableConsistencyCheck)", "push.default-ttl": defaultTTL,
             "push.enable-utf8-names": "\(enableUTF8Names)",
             "push.max-body-size": maxBodySize, "push.max-decompressed-size": maxDecompressedSize,

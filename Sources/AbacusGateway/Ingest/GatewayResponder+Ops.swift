@@ -12,7 +12,9 @@ import NIOCore
 /// - `POST|PUT /aggregate{/job/<JOB>{/<LABEL>/<VALUE>}}`: the aggregating push of Prometheus
 ///   text (or OpenMetrics, protobuf) bodies, all or nothing (``GroupStore/aggregate(_:labels:extra:nowMs:)``).
 extension GatewayResponder {
-    func opsPost(_ request: Request) async -> Response {
+    func opsPost(_ request: Request, principal: Principal) async -> Response {
+        // Ops name no job: a credential restricted to some jobs cannot send them.
+        if principal.jobs != nil { return refuse(forbidden(principal, job: nil), request.method) }
         let body: ByteBuffer
         do throws(PushRejection) {
             body = try await collect(request)
@@ -57,12 +59,13 @@ extension GatewayResponder {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: out)))
     }
 
-    func aggregatePush(_ request: Request, path: Substring) async -> Response {
+    func aggregatePush(_ request: Request, path: Substring, principal: Principal) async -> Response {
         let method = request.method
-        if method == .delete { return await aggregateDelete(request, path: path) }
+        if method == .delete { return await aggregateDelete(request, path: path, principal: principal) }
         guard method == .post || method == .put else { return notAllowed("POST, PUT, DELETE") }
         do throws(PushRejection) {
             let labels = try Self.pathLabels(path, names: gateway.configuration.pushNames)
+            try checkJob(labels, principal)
             let body = try await collect(request)
             let families = try PushBody.decode(
                 body, contentType: request.headers[.contentType], contentEncoding: request.headers[.contentEncoding],
@@ -92,10 +95,11 @@ extension GatewayResponder {
     /// `DELETE /aggregate{/job/<JOB>{/<LABEL>/<VALUE>}}[?name=<metric>]`: deletes the aggregated
     /// series that have all these labels (and that name); 202 after the commit, whatever the
     /// number deleted (like a Pushgateway DELETE). Without labels and name: every aggregated series.
-    func aggregateDelete(_ request: Request, path: Substring) async -> Response {
+    func aggregateDelete(_ request: Request, path: Substring, principal: Principal) async -> Response {
         let labels: [Label]
         do throws(PushRejection) {
             labels = try Self.pathLabels(path, names: gateway.configuration.pushNames)
+            try checkJob(labels, principal)
         } catch {
             return refuse(error, request.method)
         }
@@ -104,6 +108,14 @@ extension GatewayResponder {
         if let failure = await gateway.waitCommitted(result.ticket) { return failure }
         gateway.metrics.countPush(method: "aggregate_delete", outcome: "accepted")
         return Response(status: .accepted)
+    }
+
+    /// A credential restricted to some jobs may aggregate (or delete) only under a `job` it
+    /// may push to.
+    func checkJob(_ labels: [Label], _ principal: Principal) throws(PushRejection) {
+        guard principal.jobs != nil else { return }
+        let job = labels.first { $0.name == "job" }?.value
+        guard let job, principal.mayPush(job: job) else { throw forbidden(principal, job: job) }
     }
 
     /// The labels of an `/aggregate/job/<JOB>{/<LABEL>/<VALUE>}` path (none for `/aggregate`),

@@ -8,7 +8,7 @@ import NIOCore
 /// and `/api/v1/batch` (several groups, atomically). A push is answered 2xx only after its
 /// journal commit.
 extension GatewayResponder {
-    func push(_ request: Request, keyPath: Substring) async -> Response {
+    func push(_ request: Request, keyPath: Substring, principal: Principal) async -> Response {
         let method = request.method
         guard method == .put || method == .post || method == .delete else { return notAllowed("PUT, POST, DELETE") }
         let key: GroupingKey
@@ -17,6 +17,7 @@ extension GatewayResponder {
         } catch {
             return refuse(PushRejection.invalid("grouping_key", "invalid grouping key: \(error.message)"), method)
         }
+        guard principal.mayPush(job: key.job) else { return refuse(forbidden(principal, job: key.job), method) }
         if method == .delete {
             let query = request.uri.queryParameters
             let ticket: Journal.Ticket?
@@ -64,7 +65,7 @@ extension GatewayResponder {
 
     /// `PUT|POST /api/v1/batch`: a text body in which `# GROUP <grouping key path>` lines (the
     /// path as after `/metrics/`) start each group's part. All groups are applied, or none.
-    func batch(_ request: Request) async -> Response {
+    func batch(_ request: Request, principal: Principal) async -> Response {
         let method = request.method
         let nowMs = gateway.clock.nowMs()
         do throws(PushRejection) {
@@ -86,6 +87,7 @@ extension GatewayResponder {
                 } catch {
                     throw .invalid("grouping_key", "line \(part.line): invalid grouping key: \(error.message)")
                 }
+                guard principal.mayPush(job: key.job) else { throw forbidden(principal, job: key.job) }
                 guard seen.insert(key).inserted else {
                     throw .invalid(
                         "invalid",

@@ -1,4 +1,5 @@
 import AbacusExposition
+import HTTPTypes
 public import Hummingbird
 import Logging
 import NIOCore
@@ -36,61 +37,99 @@ public struct GatewayResponder: HTTPResponder {
                 path = path.dropFirst(prefix.count)
                 if path.isEmpty { path = "/" }
             } else {
-                path = ""  // outside the prefix: no route matches; the switch below answers 404
+                path = ""  // outside the prefix: no route matches; the dispatch answers 404
             }
         }
-        let method = request.method
-        let handler: String
-        let response: Response
-        if path.hasPrefix("/metrics/") {
-            handler = "push"
-            response = await push(request, keyPath: path.dropFirst("/metrics/".count))
-        } else if path == "/aggregate" || path.hasPrefix("/aggregate/") {
-            handler = "aggregate"
-            response = await aggregatePush(request, path: path.dropFirst("/aggregate".count).drop { $0 == "/" })
-        } else if path == gateway.configuration.telemetryPath {
-            handler = "metrics"
-            response = method == .get || method == .head ? scrape(request) : notAllowed("GET")
+        let route = GatewayRoute(path: path, telemetryPath: gateway.configuration.telemetryPath)
+        var response: Response
+        if let security = gateway.security {
+            response = await guarded(request, route: route, security: security)
+            for header in security.headers {
+                if let name = HTTPField.Name(header.name) { response.headers[name] = header.value }
+            }
         } else {
-            switch path {
-            case "/api/v1/ops":
-                handler = "ops"
-                response = method == .post ? await opsPost(request) : notAllowed("POST")
-            case "/api/v1/batch":
-                handler = "batch"
-                response = method == .put || method == .post ? await batch(request) : notAllowed("PUT, POST")
-            case "/api/v1/metrics":
-                handler = "api_metrics"
-                response = method == .get ? apiMetrics() : notAllowed("GET")
-            case "/api/v1/status":
-                handler = "api_status"
-                response = method == .get ? apiStatus() : notAllowed("GET")
-            case "/api/v1/admin/wipe":
-                handler = "wipe"
-                response = method == .put ? await wipe() : notAllowed("PUT")
-            case "/-/healthy":
-                handler = "healthy"
-                response = method == .get || method == .head ? text(.ok, "OK\n") : notAllowed("GET")
-            case "/-/ready", "/health":
-                // /health: the original metrics-server's readiness endpoint (503 once shutting down).
-                handler = "ready"
-                response =
-                    method == .get || method == .head
-                    ? (gateway.draining.load(ordering: .relaxed)
-                        ? text(.serviceUnavailable, "shutting down\n")
-                        : gateway.listenersReady.load(ordering: .relaxed)
-                            ? text(.ok, "OK\n") : text(.serviceUnavailable, "starting\n"))
-                    : notAllowed("GET")
-            case "/-/quit":
-                handler = "quit"
-                response = method == .put || method == .post ? quit() : notAllowed("PUT, POST")
-            default:
-                handler = "other"
-                response = text(.notFound, "not found\n")
-            }
+            response = await dispatch(request, route: route, principal: .anyone)
         }
-        gateway.metrics.countRequest(handler: handler, method: method.rawValue, code: response.status.code)
+        gateway.metrics.countRequest(handler: route.handler, method: request.method.rawValue, code: response.status.code)
         return response
+    }
+
+    /// `--web.config.file`'s rate limit, then credentials and roles (docs/security.md), then
+    /// the handler.
+    func guarded(_ request: Request, route: GatewayRoute, security: GatewaySecurity) async -> Response {
+        if route.requirement != .open, let wait = security.rateLimited() {
+            security.count(refusal: "rate_limited")
+            return Response(
+                status: .tooManyRequests,
+                headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "\(wait)"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "Too Many Requests\n")))
+        }
+        let role: Role?
+        switch route.requirement {
+        case .open: role = nil
+        case .authenticated: role = .scrape  // any valid credential; the role is not checked
+        case .role(let needed): role = needed
+        }
+        let authorization = request.headers[.authorization]
+        let decision = await security.authorize(
+            authorization: authorization, role: role, anyRole: route.requirement == .authenticated)
+        switch decision {
+        case .success(let principal):
+            return await dispatch(request, route: route, principal: principal)
+        case .failure(let refusal):
+            var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+            for (name, value) in refusal.headers {
+                if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+            }
+            return Response(
+                status: HTTPResponse.Status(code: refusal.status), headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: refusal.message + "\n")))
+        }
+    }
+
+    func dispatch(_ request: Request, route: GatewayRoute, principal: Principal) async -> Response {
+        let method = request.method
+        switch route {
+        case .push(let keyPath):
+            return await push(request, keyPath: keyPath, principal: principal)
+        case .aggregate(let path):
+            return await aggregatePush(request, path: path, principal: principal)
+        case .scrape:
+            return method == .get || method == .head ? scrape(request) : notAllowed("GET")
+        case .ops:
+            return method == .post ? await opsPost(request, principal: principal) : notAllowed("POST")
+        case .batch:
+            return method == .put || method == .post ? await batch(request, principal: principal) : notAllowed("PUT, POST")
+        case .apiMetrics:
+            return method == .get ? apiMetrics() : notAllowed("GET")
+        case .apiStatus:
+            return method == .get ? apiStatus() : notAllowed("GET")
+        case .wipe:
+            return method == .put ? await wipe() : notAllowed("PUT")
+        case .healthy:
+            return method == .get || method == .head ? text(.ok, "OK\n") : notAllowed("GET")
+        case .ready:
+            guard method == .get || method == .head else { return notAllowed("GET") }
+            if gateway.draining.load(ordering: .relaxed) { return text(.serviceUnavailable, "shutting down\n") }
+            return gateway.listenersReady.load(ordering: .relaxed)
+                ? text(.ok, "OK\n") : text(.serviceUnavailable, "starting\n")
+        case .quit:
+            return method == .put || method == .post ? quit() : notAllowed("PUT, POST")
+        case .notFound:
+            return text(.notFound, "not found\n")
+        }
+    }
+
+    /// A job a principal may not push to: 403 (counted as a rejection).
+    func forbidden(_ principal: Principal, job: String?) -> PushRejection {
+        guard let job else {
+            return PushRejection(
+                status: 403, reason: "forbidden",
+                "Forbidden: \(principal.name) may push only to the jobs \(principal.jobs ?? []), and this endpoint names no job")
+        }
+        return PushRejection(
+            status: 403, reason: "forbidden",
+            "Forbidden: \(principal.name) may not push to the job \(job) (allowed: \((principal.jobs ?? []).joined(separator: ", ")))")
     }
 
     func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
