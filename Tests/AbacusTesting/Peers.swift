@@ -229,11 +229,13 @@ public final class PeerServer: Sendable {
 /// `$PORT` stands for the port chosen and `$DIR` for the server's temporary directory.
 public func withServer<T>(
     _ executable: URL, name: String, arguments: [String], files: [String: String] = [:], readyPath: String,
-    body: (PeerServer) async throws -> T
+    readyStatuses: Set<Int> = [200], body: (PeerServer) async throws -> T
 ) async throws -> T {
     let server = PeerServer(port: try Peers.freePort(), directory: try Peers.temporaryDirectory(name))
     do {
-        try await start(server, executable, name: name, arguments: arguments, files: files, readyPath: readyPath)
+        try await start(
+            server, executable, name: name, arguments: arguments, files: files, readyPath: readyPath,
+            readyStatuses: readyStatuses)
     } catch {
         server.kill()
         throw error
@@ -251,7 +253,7 @@ public func withServer<T>(
 
 private func start(
     _ server: PeerServer, _ executable: URL, name: String, arguments: [String], files: [String: String],
-    readyPath: String
+    readyPath: String, readyStatuses: Set<Int>
 ) async throws {
     func expand(_ text: String) -> String {
         text.replacingOccurrences(of: "$PORT", with: "\(server.port)")
@@ -270,7 +272,7 @@ private func start(
             throw PeerError("\(name) exited (status \(status)) before ready:\n\(server.log)")
         }
         if let response = try? await HTTP.request("GET", server.baseURL + readyPath, timeout: 2),
-            response.status == 200
+            readyStatuses.contains(response.status)
         {
             break
         }
