@@ -16,7 +16,7 @@ public final class GatewayCore: Sendable {
     let metrics: GatewayMetrics
     let logger: Logger
     /// `--web.config.file` and `--web.auth.file`, when given.
-    let security: GatewaySecurity?
+    public let security: GatewaySecurity?
     /// Set when shutdown begins: `/-/ready` answers 503.
     let draining = Atomic<Bool>(false)
     /// Set once the ops listeners are bound: `/-/ready` answers 503 before.
@@ -39,6 +39,7 @@ public final class GatewayCore: Sendable {
         self.logger = logger
         startMs = configuration.clock.nowMs()
         metrics = GatewayMetrics(version: configuration.version)
+        if let security { metrics.securityCounts.withLock { $0 = { security.counts.withLock { $0 } } } }
         store = GroupStore(
             limits: configuration.limits, journal: journal, ownFamilies: GatewayMetrics.names,
             checksConsistency: !configuration.disableConsistencyCheck)

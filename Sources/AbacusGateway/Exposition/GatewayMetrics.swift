@@ -49,6 +49,8 @@ public final class GatewayMetrics: Sendable {
     let version: String
     /// Reads the UDP socket's receive-buffer drops, when a UDP listener runs.
     let udpDrops = Mutex<(@Sendable () -> Double?)?>(nil)
+    /// Reads the security counts, when `--web.config.file` or `--web.auth.file` is given.
+    let securityCounts = Mutex<(@Sendable () -> GatewaySecurity.Counts)?>(nil)
 
     public init(version: String) {
         self.version = version
@@ -63,6 +65,11 @@ public final class GatewayMetrics: Sendable {
         ("abacus_expired_series_total", .counter),
         ("abacus_groups", .gauge),
         ("abacus_http_requests_total", .counter),
+        ("abacus_http_refused_total", .counter),
+        ("abacus_security_config_last_reload_success_timestamp_seconds", .gauge),
+        ("abacus_security_config_last_reload_successful", .gauge),
+        ("abacus_security_config_reload_failures_total", .counter),
+        ("abacus_tls_clients_refused_total", .counter),
         ("abacus_ingest_messages_total", .counter),
         ("abacus_ingest_rejected_total", .counter),
         ("abacus_ingest_udp_receive_buffer_drops_total", .counter),
@@ -224,6 +231,34 @@ public final class GatewayMetrics: Sendable {
                 counter(
                     "abacus_ingest_udp_receive_buffer_drops_total",
                     "Datagrams the kernel dropped because the UDP socket's receive buffer was full.", [([], drops)]))
+        }
+        if let security = securityCounts.withLock({ $0 })?() {
+            families.append(
+                counter(
+                    "abacus_http_refused_total",
+                    "Requests refused before their handler: unauthorized (401), forbidden (403: a role is missing), "
+                        + "rate_limited (429).",
+                    security.authRefusals.sorted { $0.key < $1.key }.map { ([Label("reason", $0.key)], $0.value) }))
+            families.append(
+                MetricFamily(
+                    name: "abacus_security_config_last_reload_successful", type: .gauge,
+                    help: "1 if the last reading of --web.config.file and --web.auth.file succeeded, else 0.",
+                    metrics: [Metric(value: .gauge(security.lastReloadSuccessful ? 1 : 0))]))
+            families.append(
+                MetricFamily(
+                    name: "abacus_security_config_last_reload_success_timestamp_seconds", type: .gauge,
+                    help: "When --web.config.file and --web.auth.file were last read successfully.",
+                    metrics: [Metric(value: .gauge(security.lastReloadSeconds))]))
+            families.append(
+                counter(
+                    "abacus_security_config_reload_failures_total",
+                    "Changed security files that could not be used (the previous settings stayed in force).",
+                    [([], security.reloadFailures)]))
+            families.append(
+                counter(
+                    "abacus_tls_clients_refused_total",
+                    "TLS connections closed because the client certificate held none of client_allowed_sans.",
+                    [([], security.tlsRefusals)]))
         }
         families.append(contentsOf: process.collect().filter { name in Self.names.contains { $0.0 == name.name } })
         families.sort { $0.name < $1.name }

@@ -50,7 +50,8 @@ public struct GatewayResponder: HTTPResponder {
         } else {
             response = await dispatch(request, route: route, principal: .anyone)
         }
-        gateway.metrics.countRequest(handler: route.handler, method: request.method.rawValue, code: response.status.code)
+        gateway.metrics.countRequest(
+            handler: route.handler, method: request.method.rawValue, code: response.status.code)
         return response
     }
 
@@ -99,7 +100,8 @@ public struct GatewayResponder: HTTPResponder {
         case .ops:
             return method == .post ? await opsPost(request, principal: principal) : notAllowed("POST")
         case .batch:
-            return method == .put || method == .post ? await batch(request, principal: principal) : notAllowed("PUT, POST")
+            return method == .put || method == .post
+                ? await batch(request, principal: principal) : notAllowed("PUT, POST")
         case .apiMetrics:
             return method == .get ? apiMetrics() : notAllowed("GET")
         case .apiStatus:
@@ -125,11 +127,13 @@ public struct GatewayResponder: HTTPResponder {
         guard let job else {
             return PushRejection(
                 status: 403, reason: "forbidden",
-                "Forbidden: \(principal.name) may push only to the jobs \(principal.jobs ?? []), and this endpoint names no job")
+                "Forbidden: \(principal.name) may push only to the jobs \(principal.jobs ?? []), and this endpoint names no job"
+            )
         }
         return PushRejection(
             status: 403, reason: "forbidden",
-            "Forbidden: \(principal.name) may not push to the job \(job) (allowed: \((principal.jobs ?? []).joined(separator: ", ")))")
+            "Forbidden: \(principal.name) may not push to the job \(job) (allowed: \((principal.jobs ?? []).joined(separator: ", ")))"
+        )
     }
 
     func text(_ status: HTTPResponse.Status, _ message: String) -> Response {

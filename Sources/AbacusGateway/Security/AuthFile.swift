@@ -106,7 +106,8 @@ public struct AuthFile: Sendable, Equatable {
         var roles = Set<Role>()
         for text in list {
             guard let role = Role(rawValue: text) else {
-                throw ConfigFileError("\(entry.path) (\(name)): unknown role \(text); the roles are push, scrape, admin")
+                throw ConfigFileError(
+                    "\(entry.path) (\(name)): unknown role \(text); the roles are push, scrape, admin")
             }
             roles.insert(role)
         }

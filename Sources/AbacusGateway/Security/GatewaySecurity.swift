@@ -155,7 +155,9 @@ public final class GatewaySecurity: Sendable {
                     "TLS cannot be turned \(new.tls == nil ? "off" : "on") while the gateway runs; restart it")
             }
             settings.withLock { $0 = new }
-            if new.web.rateLimit != old.web.rateLimit { limiter.withLock { $0 = new.web.rateLimit.map(TokenBucket.init) } }
+            if new.web.rateLimit != old.web.rateLimit {
+                limiter.withLock { $0 = new.web.rateLimit.map(TokenBucket.init) }
+            }
             verified.withLock { $0 = [:] }
             counts.withLock {
                 $0.lastReloadSuccessful = true
@@ -207,7 +209,8 @@ public final class GatewaySecurity: Sendable {
     /// Checks the request's credentials for `role` (`nil`: an open endpoint; `anyRole`: any
     /// valid credential will do). Returns who made it, or why it is refused: 401 without valid
     /// credentials, 403 without the role.
-    func authorize(authorization: String?, role: Role?, anyRole: Bool = false) async -> Result<Principal, AccessRefusal> {
+    func authorize(authorization: String?, role: Role?, anyRole: Bool = false) async -> Result<Principal, AccessRefusal>
+    {
         let settings = current
         guard settings.authEnabled else { return .success(.anyone) }
         guard let role else { return .success(.anyone) }

@@ -144,7 +144,8 @@ struct ReloadableTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
             if tls.acceptsAnyCertificate {
                 try sync.addHandler(
                     NIOSSLServerHandler(
-                        context: tls.context, customVerificationCallback: { _, promise in
+                        context: tls.context,
+                        customVerificationCallback: { _, promise in
                             promise.succeed(.certificateVerified)
                         }))
             } else {

@@ -28,23 +28,23 @@ struct StrictYAML {
 
     static func mapping(_ node: Node, path: String) throws(ConfigFileError) -> StrictMapping {
         guard case .mapping(let mapping) = node else {
-            throw ConfigFileError("\(where_(node))\(path.isEmpty ? "the file" : path) must be a mapping")
+            throw ConfigFileError("\(location(node))\(path.isEmpty ? "the file" : path) must be a mapping")
         }
         var pairs: [(key: String, value: Node, line: Int?)] = []
         var seen = Set<String>()
         for (key, value) in mapping {
             guard case .scalar(let scalar) = key else {
-                throw ConfigFileError("\(where_(key))keys must be strings")
+                throw ConfigFileError("\(location(key))keys must be strings")
             }
             guard seen.insert(scalar.string).inserted else {
-                throw ConfigFileError("\(where_(key))key \(scalar.string) given twice")
+                throw ConfigFileError("\(location(key))key \(scalar.string) given twice")
             }
             pairs.append((scalar.string, value, key.mark.map { $0.line }))
         }
         return StrictMapping(pairs: pairs, path: path, line: node.mark?.line)
     }
 
-    static func where_(_ node: Node) -> String {
+    static func location(_ node: Node) -> String {
         node.mark.map { "line \($0.line): " } ?? ""
     }
 
@@ -82,7 +82,7 @@ struct StrictMapping {
     mutating func string(_ key: String) throws(ConfigFileError) -> String? {
         guard let node = node(key) else { return nil }
         guard case .scalar(let scalar) = node else {
-            throw ConfigFileError("\(StrictYAML.where_(node))\(name(key)) must be a string")
+            throw ConfigFileError("\(StrictYAML.location(node))\(name(key)) must be a string")
         }
         return scalar.string
     }
@@ -90,7 +90,7 @@ struct StrictMapping {
     mutating func bool(_ key: String) throws(ConfigFileError) -> Bool? {
         guard let node = node(key) else { return nil }
         guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
-            throw ConfigFileError("\(StrictYAML.where_(node))\(name(key)) must be true or false")
+            throw ConfigFileError("\(StrictYAML.location(node))\(name(key)) must be true or false")
         }
         return value
     }
@@ -98,7 +98,7 @@ struct StrictMapping {
     mutating func int(_ key: String) throws(ConfigFileError) -> Int? {
         guard let node = node(key) else { return nil }
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
-            throw ConfigFileError("\(StrictYAML.where_(node))\(name(key)) must be an integer")
+            throw ConfigFileError("\(StrictYAML.location(node))\(name(key)) must be an integer")
         }
         return value
     }
@@ -106,12 +106,12 @@ struct StrictMapping {
     mutating func strings(_ key: String) throws(ConfigFileError) -> [String]? {
         guard let node = node(key) else { return nil }
         guard case .sequence(let sequence) = node else {
-            throw ConfigFileError("\(StrictYAML.where_(node))\(name(key)) must be a list")
+            throw ConfigFileError("\(StrictYAML.location(node))\(name(key)) must be a list")
         }
         var out: [String] = []
         for item in sequence {
             guard case .scalar(let scalar) = item else {
-                throw ConfigFileError("\(StrictYAML.where_(item))\(name(key)) must be a list of strings")
+                throw ConfigFileError("\(StrictYAML.location(item))\(name(key)) must be a list of strings")
             }
             out.append(scalar.string)
         }
@@ -140,7 +140,7 @@ struct StrictMapping {
     mutating func mappings(_ key: String) throws(ConfigFileError) -> [StrictMapping]? {
         guard let node = node(key) else { return nil }
         guard case .sequence(let sequence) = node else {
-            throw ConfigFileError("\(StrictYAML.where_(node))\(name(key)) must be a list")
+            throw ConfigFileError("\(StrictYAML.location(node))\(name(key)) must be a list")
         }
         var out: [StrictMapping] = []
         for (index, item) in sequence.enumerated() {

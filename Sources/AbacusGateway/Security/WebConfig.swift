@@ -232,7 +232,8 @@ public struct WebConfig: Sendable, Equatable {
             throw ConfigFileError("client CA's have been configured without a Client Auth Policy")
         }
         guard out.minVersion <= out.maxVersion else {
-            throw ConfigFileError("min_version \(out.minVersion.rawValue) is above max_version \(out.maxVersion.rawValue)")
+            throw ConfigFileError(
+                "min_version \(out.minVersion.rawValue) is above max_version \(out.maxVersion.rawValue)")
         }
         return out
     }

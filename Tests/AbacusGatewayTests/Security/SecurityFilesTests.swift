@@ -74,18 +74,36 @@ struct SecurityFilesTests {
     @Test(
         "every refusal names what is wrong",
         arguments: [
-            ("tls_server_config:\n  cert_file: a\n  key_file: b\n  cert_fil: c\n", "field cert_fil not found in tls_server_config"),
+            (
+                "tls_server_config:\n  cert_file: a\n  key_file: b\n  cert_fil: c\n",
+                "field cert_fil not found in tls_server_config"
+            ),
             ("basic_auth_user:\n  a: b\n", "field basic_auth_user not found in the top level"),
             ("http_server_config:\n  header: {}\n", "field header not found in http_server_config"),
             ("rate_limit: {interval: 1s, burst: 1, brust: 2}\n", "field brust not found in rate_limit"),
             ("tls_server_config:\n  cert_file: a\n", "missing one of key or key_file"),
             ("tls_server_config:\n  key_file: a\n", "missing one of cert or cert_file"),
-            ("tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n", "missing one of cert or cert_file"),
-            ("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n", "client CA's have been configured without a Client Auth Policy"),
-            ("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Sometimes\n", "invalid ClientAuth: Sometimes"),
+            (
+                "tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n",
+                "missing one of cert or cert_file"
+            ),
+            (
+                "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n",
+                "client CA's have been configured without a Client Auth Policy"
+            ),
+            (
+                "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Sometimes\n",
+                "invalid ClientAuth: Sometimes"
+            ),
             ("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS14\n", "unknown TLS version: TLS14"),
-            ("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n", "min_version TLS13 is above max_version TLS12"),
-            ("tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_NULL]\n", "unknown cipher: TLS_NULL"),
+            (
+                "tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n  max_version: TLS12\n",
+                "min_version TLS13 is above max_version TLS12"
+            ),
+            (
+                "tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: [TLS_NULL]\n",
+                "unknown cipher: TLS_NULL"
+            ),
             ("tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: [P999]\n", "unknown curve: P999"),
             ("http_server_config:\n  headers:\n    Server: abacus\n", "HTTP header \"Server\" can not be configured"),
             ("http_server_config:\n  headers:\n    X-Frame-Options: allow\n", "invalid value for X-Frame-Options"),
@@ -132,13 +150,22 @@ struct SecurityFilesTests {
         "credentials file refusals",
         arguments: [
             ("users:\n  - {password_hash: \"\(hash)\", roles: [push]}\n", "every user and token needs a name"),
-            ("users:\n  - {name: a, password_hash: \"\(hash)\", roles: [push]}\ntokens:\n  - {name: a, token_sha256: \"\(String(repeating: "ab", count: 32))\", roles: [scrape]}\n", "the name a is given twice"),
+            (
+                "users:\n  - {name: a, password_hash: \"\(hash)\", roles: [push]}\ntokens:\n  - {name: a, token_sha256: \"\(String(repeating: "ab", count: 32))\", roles: [scrape]}\n",
+                "the name a is given twice"
+            ),
             ("users:\n  - {name: a, password_hash: plain, roles: [push]}\n", "password_hash must be a bcrypt hash"),
             ("users:\n  - {name: a, password_hash: \"\(hash)\", roles: []}\n", "roles must list push, scrape or admin"),
             ("users:\n  - {name: a, password_hash: \"\(hash)\"}\n", "roles must list push, scrape or admin"),
             ("users:\n  - {name: a, password_hash: \"\(hash)\", roles: [root]}\n", "unknown role root"),
-            ("users:\n  - {name: a, password_hash: \"\(hash)\", roles: [push], jobs: [\"\"]}\n", "a job pattern cannot be empty"),
-            ("users:\n  - {name: a, password: x, password_hash: \"\(hash)\", roles: [push]}\n", "field password not found in users[0]"),
+            (
+                "users:\n  - {name: a, password_hash: \"\(hash)\", roles: [push], jobs: [\"\"]}\n",
+                "a job pattern cannot be empty"
+            ),
+            (
+                "users:\n  - {name: a, password: x, password_hash: \"\(hash)\", roles: [push]}\n",
+                "field password not found in users[0]"
+            ),
             ("tokens:\n  - {name: t, token_sha256: abc, roles: [scrape]}\n", "token_sha256 must be the SHA-256"),
             ("tokens:\n  - {name: t, token: secret, roles: [scrape]}\n", "token_sha256 must be the SHA-256"),
             ("groups: []\n", "field groups not found in the top level"),
@@ -193,7 +220,8 @@ struct SecurityFilesTests {
         #expect(GatewaySecurity.bearerToken("Bearer abc") == "abc")
         #expect(GatewaySecurity.bearerToken("bearer  abc ") == "abc")
         #expect(GatewaySecurity.bearerToken("Bearer ") == nil)
-        #expect(GatewaySecurity.constantTimeEqual([1, 2], [1, 2]) && !GatewaySecurity.constantTimeEqual([1, 2], [1, 3]))
+        #expect(
+            GatewaySecurity.constantTimeEqual([1, 2], [1, 2]) && !GatewaySecurity.constantTimeEqual([1, 2], [1, 3]))
     }
 
     @Test("rate_limit: a full bucket of burst requests, then one per interval (injected instants)")

@@ -1,0 +1,309 @@
+import AbacusGateway
+import AbacusGatewayTesting
+import AbacusTesting
+import Foundation
+import Testing
+
+/// Credentials and roles on every endpoint (`--web.config.file`'s `basic_auth_users` and
+/// `--web.auth.file`'s users and tokens), the configured headers, the rate limit, and hot
+/// reload of both files, against a gateway on a real socket.
+@Suite("Security: credentials, roles, rate limit, reload")
+struct AccessTests {
+    /// Files in a temporary directory, with a password and a token for each role.
+    struct Files {
+        let directory: URL
+        var web: String { directory.appendingPathComponent("web.yml").path }
+        var auth: String { directory.appendingPathComponent("auth.yml").path }
+
+        init(web: String, auth: String) throws {
+            directory = try Peers.temporaryDirectory("security")
+            try write(web: web, auth: auth)
+        }
+
+        func write(web: String? = nil, auth: String? = nil) throws {
+            if let web { try web.write(toFile: self.web, atomically: true, encoding: .utf8) }
+            if let auth { try auth.write(toFile: self.auth, atomically: true, encoding: .utf8) }
+        }
+    }
+
+    static let web = """
+        http_server_config:
+          headers:
+            X-Content-Type-Options: nosniff
+            X-Frame-Options: deny
+        basic_auth_users:
+          root: "\(TestPKI.bcrypt("root-pw"))"
+
+        """
+
+    static let auth = """
+        users:
+          - {name: ci, password_hash: "\(TestPKI.bcrypt("ci-pw"))", roles: [push], jobs: ["billing-*"]}
+          - {name: pusher, password_hash: "\(TestPKI.bcrypt("pusher-pw"))", roles: [push]}
+          - {name: viewer, password_hash: "\(TestPKI.bcrypt("viewer-pw"))", roles: [scrape]}
+          - {name: boss, password_hash: "\(TestPKI.bcrypt("boss-pw"))", roles: [admin]}
+        tokens:
+          - {name: prometheus, token_sha256: "\(TestPKI.sha256Hex("prom-token"))", roles: [scrape]}
+          - {name: robot, token_sha256: "\(TestPKI.sha256Hex("robot-token"))", roles: [push]}
+
+        """
+
+    enum Who: String, CaseIterable {
+        case nobody, root, ci, pusher, viewer, boss, prometheus, robot, wrongPassword, unknownUser, wrongToken
+
+        var authorization: String? {
+            func basic(_ user: String, _ password: String) -> String {
+                "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+            }
+            switch self {
+            case .nobody: return nil
+            case .root: return basic("root", "root-pw")
+            case .ci: return basic("ci", "ci-pw")
+            case .pusher: return basic("pusher", "pusher-pw")
+            case .viewer: return basic("viewer", "viewer-pw")
+            case .boss: return basic("boss", "boss-pw")
+            case .prometheus: return "Bearer prom-token"
+            case .robot: return "Bearer robot-token"
+            case .wrongPassword: return basic("viewer", "root-pw")
+            case .unknownUser: return basic("mallory", "root-pw")
+            case .wrongToken: return "Bearer prom-tokem"
+            }
+        }
+    }
+
+    static func withSecuredGateway<T: Sendable>(
+        web: String = web, auth: String = auth, _ body: (RawHTTP, GatewayServer, Files) async throws -> T
+    ) async throws -> T {
+        let files = try Files(web: web, auth: auth)
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        return try await TestGateway.with(
+            { configuration in
+                configuration.webConfigFile = files.web
+                configuration.authFile = files.auth
+                configuration.enableAdminAPI = true
+            },
+            body: { baseURL, server in try await body(RawHTTP(baseURL: baseURL), server, files) })
+    }
+
+    static func send(
+        _ http: RawHTTP, _ who: Who, _ method: String, _ path: String, _ body: String? = nil
+    ) async throws -> RawHTTP.Response {
+        var headers: [(String, String)] = []
+        if let authorization = who.authorization { headers.append(("Authorization", authorization)) }
+        return try await http.request(method, path, headers: headers, body: body.map { Array($0.utf8) })
+    }
+
+    /// Every endpoint for every credential: 2xx, 401, 403 (or the endpoint's own answer) as
+    /// docs/security.md says.
+    @Test("role × endpoint: 401 without valid credentials, 403 without the role or the job, open health checks")
+    func matrix() async throws {
+        try await Self.withSecuredGateway { http, _, _ in
+            let all = Who.allCases
+            let invalid: Set<Who> = [.nobody, .wrongPassword, .unknownUser, .wrongToken]
+            let scrapers: Set<Who> = [.root, .viewer, .prometheus]
+            let pushers: Set<Who> = [.root, .ci, .pusher, .robot]
+            let admins: Set<Who> = [.root, .boss]
+            func expected(_ who: Who, allowed: Set<Who>, ok: Int) -> Int {
+                invalid.contains(who) ? 401 : allowed.contains(who) ? ok : 403
+            }
+            struct Row {
+                var method: String
+                var path: String
+                var body: String?
+                var allowed: Set<Who>
+                var ok: Int
+            }
+            let ops = #"{"name":"jobs_total","op":"inc","value":1}"# + "\n"
+            let rows: [Row] = [
+                Row(method: "GET", path: "/metrics", allowed: scrapers, ok: 200),
+                Row(method: "GET", path: "/api/v1/metrics", allowed: scrapers, ok: 200),
+                Row(method: "GET", path: "/api/v1/status", allowed: scrapers, ok: 200),
+                Row(method: "PUT", path: "/metrics/job/billing-eu", body: "g 1\n", allowed: pushers, ok: 200),
+                Row(
+                    method: "POST", path: "/metrics/job/billing-eu/instance/a", body: "g 2\n", allowed: pushers, ok: 200
+                ),
+                Row(method: "DELETE", path: "/metrics/job/billing-eu/instance/a", allowed: pushers, ok: 202),
+                Row(
+                    method: "PUT", path: "/api/v1/batch", body: "# GROUP job/billing-b\ng 1\n", allowed: pushers,
+                    ok: 200),
+                Row(method: "POST", path: "/aggregate/job/billing-agg", body: "c 1\n", allowed: pushers, ok: 200),
+                // Jobs: ci may push only to billing-*.
+                Row(
+                    method: "PUT", path: "/metrics/job/other", body: "g 1\n", allowed: pushers.subtracting([.ci]),
+                    ok: 200),
+                Row(method: "DELETE", path: "/metrics/job/other", allowed: pushers.subtracting([.ci]), ok: 202),
+                Row(
+                    method: "PUT", path: "/api/v1/batch", body: "# GROUP job/billing-c\ng 1\n# GROUP job/other\ng 1\n",
+                    allowed: pushers.subtracting([.ci]), ok: 200),
+                Row(method: "POST", path: "/aggregate", body: "d 1\n", allowed: pushers.subtracting([.ci]), ok: 200),
+                Row(method: "POST", path: "/api/v1/ops", body: ops, allowed: pushers.subtracting([.ci]), ok: 200),
+                Row(method: "PUT", path: "/api/v1/admin/wipe", allowed: admins, ok: 202),
+                // The lifecycle API is off: an admin gets the handler's 403, the others the role's.
+                Row(method: "POST", path: "/-/quit", allowed: admins, ok: 403),
+                // 404 only for someone who may ask.
+                Row(method: "GET", path: "/nothing/here", allowed: Set(all).subtracting(invalid), ok: 404),
+            ]
+            for row in rows {
+                for who in all {
+                    let response = try await Self.send(http, who, row.method, row.path, row.body)
+                    let want = expected(who, allowed: row.allowed, ok: row.ok)
+                    #expect(response.status == want, "\(who) \(row.method) \(row.path): \(response)")
+                    // The web configuration's headers are on every response, refusals included.
+                    #expect(response.header("X-Frame-Options") == "deny", "\(who) \(row.method) \(row.path)")
+                    #expect(response.header("X-Content-Type-Options") == "nosniff")
+                    if response.status == 401 {
+                        let challenges = response.headers.filter { $0.name.lowercased() == "www-authenticate" }
+                        #expect(challenges.map(\.value) == ["Basic", "Bearer"], "\(response.headers)")
+                        #expect(response.text == "Unauthorized\n")
+                    }
+                    if response.status == 403, row.path != "/-/quit" || !admins.contains(who) {
+                        #expect(response.text.hasPrefix("Forbidden: "), "\(who) \(row.method) \(row.path): \(response)")
+                    }
+                }
+            }
+            // Health checks stay open to everyone, credentials or not.
+            for path in ["/-/healthy", "/-/ready"] {
+                for who in all {
+                    let response = try await Self.send(http, who, "GET", path)
+                    #expect(response.status == 200, "\(who) GET \(path): \(response)")
+                }
+            }
+            // Why a job is refused, and that nothing was stored.
+            let refused = try await Self.send(http, .ci, "PUT", "/metrics/job/payroll", "g 1\n")
+            #expect(refused.status == 403)
+            #expect(refused.text.contains("ci may not push to the job payroll"), "\(refused)")
+            let scrape = try await Self.send(http, .prometheus, "GET", "/metrics")
+            #expect(!scrape.text.contains("job=\"payroll\""))
+            #expect(scrape.text.contains(#"abacus_http_refused_total{reason="forbidden"}"#), "\(scrape.text)")
+            #expect(scrape.text.contains(#"abacus_http_refused_total{reason="unauthorized"}"#))
+            #expect(scrape.text.contains(#"abacus_push_rejections_total{reason="forbidden"}"#))
+            #expect(scrape.text.contains("abacus_security_config_last_reload_successful 1\n"))
+        }
+    }
+
+    @Test("basic_auth_users alone (the Pushgateway's file): every user has every role")
+    func webUsersOnly() async throws {
+        try await Self.withSecuredGateway(auth: "") { http, _, _ in
+            for (method, path, body, ok) in [
+                ("GET", "/metrics", nil, 200), ("PUT", "/metrics/job/x", "g 1\n", 200),
+                ("PUT", "/api/v1/admin/wipe", nil, 202),
+            ] as [(String, String, String?, Int)] {
+                #expect(try await Self.send(http, .root, method, path, body).status == ok)
+                let refused = try await Self.send(http, .nobody, method, path, body)
+                #expect(refused.status == 401)
+                // No tokens configured: only the Basic challenge, as exporter-toolkit.
+                #expect(refused.headers.filter { $0.name.lowercased() == "www-authenticate" }.map(\.value) == ["Basic"])
+                #expect(try await Self.send(http, .viewer, method, path, body).status == 401)
+            }
+        }
+    }
+
+    @Test("a changed credentials file is used without a restart; a broken one keeps the previous")
+    func reload() async throws {
+        try await Self.withSecuredGateway { http, server, files in
+            let security = try #require(server.core.security)
+            #expect(try await Self.send(http, .prometheus, "GET", "/metrics").status == 200)
+            let newToken =
+                "  - {name: grafana, token_sha256: \"\(TestPKI.sha256Hex("graf-token"))\", roles: [scrape]}\n"
+            // Picked up by the watcher on its own.
+            try files.write(auth: Self.auth + newToken)
+            var headers = [("Authorization", "Bearer graf-token")]
+            let deadline = Date().addingTimeInterval(60)
+            while try await http.request("GET", "/metrics", headers: headers).status != 200 {
+                try #require(Date() < deadline, "the new token was not picked up within 60 s")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(security.reloadIfChanged() == .unchanged)
+
+            // A broken file: refused, said, and the settings in force stay.
+            try files.write(auth: Self.auth.replacingOccurrences(of: "[scrape]", with: "[scrap]"))
+            guard case .failed(let reason) = security.reloadIfChanged() else {
+                Issue.record("a broken file was not refused")
+                return
+            }
+            #expect(reason.contains("unknown role scrap"), "\(reason)")
+            #expect(try await http.request("GET", "/metrics", headers: headers).status == 200)
+            #expect(security.reloadIfChanged() == .unchanged)  // reported once, not every second
+            let scrape = try await Self.send(http, .prometheus, "GET", "/metrics")
+            #expect(scrape.text.contains("abacus_security_config_last_reload_successful 0\n"))
+            #expect(scrape.text.contains("abacus_security_config_reload_failures_total 1\n"))
+
+            // Fixed, without the new token: it stops working.
+            try files.write(auth: Self.auth)
+            #expect(security.reloadIfChanged() == .reloaded)
+            #expect(try await http.request("GET", "/metrics", headers: headers).status == 401)
+            headers = [("Authorization", "Bearer prom-token")]
+            #expect(try await http.request("GET", "/metrics", headers: headers).status == 200)
+
+            // The web configuration is watched too: a new user, then a bad header refused.
+            try files.write(web: Self.web + "  extra: \"\(TestPKI.bcrypt("extra-pw"))\"\n")
+            #expect(security.reloadIfChanged() == .reloaded)
+            let extra = "Basic " + Data("extra:extra-pw".utf8).base64EncodedString()
+            #expect(try await http.request("GET", "/metrics", headers: [("Authorization", extra)]).status == 200)
+            try files.write(web: Self.web.replacingOccurrences(of: "deny", with: "allow"))
+            guard case .failed(let why) = security.reloadIfChanged() else {
+                Issue.record("a bad header value was not refused")
+                return
+            }
+            #expect(why.contains("invalid value for X-Frame-Options"), "\(why)")
+            #expect(try await http.request("GET", "/metrics", headers: [("Authorization", extra)]).status == 200)
+        }
+    }
+
+    @Test("rate_limit: 429 with Retry-After once the burst is spent, health checks exempt, then it recovers")
+    func rateLimit() async throws {
+        let web = Self.web + "rate_limit:\n  interval: 2s\n  burst: 2\n"
+        try await Self.withSecuredGateway(web: web) { http, _, _ in
+            // Requests until one is refused (the burst is 2; a slow machine may refill one).
+            var refused: RawHTTP.Response?
+            for _ in 0..<20 {
+                let response = try await Self.send(http, .viewer, "GET", "/api/v1/status")
+                if response.status == 429 {
+                    refused = response
+                    break
+                }
+                #expect(response.status == 200)
+            }
+            let response = try #require(refused, "no 429 after 20 requests with a burst of 2")
+            #expect(response.text == "Too Many Requests\n")
+            #expect(Int(response.header("Retry-After") ?? "") ?? 0 >= 1, "\(response.headers)")
+            // Refused before credentials are looked at; health checks are not limited.
+            #expect(try await Self.send(http, .nobody, "GET", "/metrics").status == 429)
+            #expect(try await Self.send(http, .nobody, "GET", "/-/healthy").status == 200)
+            // A token comes back after the interval.
+            let deadline = Date().addingTimeInterval(60)
+            while try await Self.send(http, .viewer, "GET", "/api/v1/status").status != 200 {
+                try #require(Date() < deadline, "the rate limit did not recover within 60 s")
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let scrape = try await Self.send(http, .viewer, "GET", "/metrics")
+            #expect(scrape.status == 200 || scrape.status == 429)
+        }
+    }
+
+    @Test("files that cannot be used stop the start, with the reason")
+    func badFilesAtStart() async throws {
+        let files = try Files(web: "basic_auth_users:\n  a: nothash\n", auth: "")
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        var configuration = GatewayConfiguration()
+        configuration.storagePath = ":memory:"
+        configuration.webConfigFile = files.web
+        #expect {
+            _ = try GatewayServer(configuration: configuration, logger: .init(label: "t"))
+        } throws: { error in
+            "\(error)".contains(
+                "--web.config.file \(files.web): basic_auth_users: the password of a is not a bcrypt hash")
+        }
+        configuration.webConfigFile = files.directory.appendingPathComponent("missing.yml").path
+        #expect {
+            _ = try GatewayServer(configuration: configuration, logger: .init(label: "t"))
+        } throws: { error in "\(error)".contains("cannot read") }
+        // The same user in both files is ambiguous.
+        try files.write(web: Self.web, auth: Self.auth.replacingOccurrences(of: "name: boss", with: "name: root"))
+        configuration.webConfigFile = files.web
+        configuration.authFile = files.auth
+        #expect {
+            _ = try GatewayServer(configuration: configuration, logger: .init(label: "t"))
+        } throws: { error in "\(error)".contains("the user root is in both") }
+    }
+}
