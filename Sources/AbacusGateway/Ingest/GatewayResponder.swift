@@ -62,7 +62,10 @@ public struct GatewayResponder: HTTPResponder {
             security.count(refusal: "rate_limited")
             return Response(
                 status: .tooManyRequests,
-                headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "\(wait)"],
+                headers: [
+                    .contentType: "text/plain; charset=utf-8", .retryAfter: "\(wait)",
+                    Self.contentTypeOptions: "nosniff",
+                ],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: "Too Many Requests\n")))
         }
         let role: Role?
@@ -78,7 +81,8 @@ public struct GatewayResponder: HTTPResponder {
         case .success(let principal):
             return await dispatch(request, route: route, principal: principal)
         case .failure(let refusal):
-            var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+            // As Go's http.Error, which exporter-toolkit answers refusals with.
+            var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8", Self.contentTypeOptions: "nosniff"]
             for (name, value) in refusal.headers {
                 if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
             }
@@ -87,6 +91,8 @@ public struct GatewayResponder: HTTPResponder {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: refusal.message + "\n")))
         }
     }
+
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
 
     func dispatch(_ request: Request, route: GatewayRoute, principal: Principal) async -> Response {
         let method = request.method

@@ -91,6 +91,7 @@ func main() {
 	defaultRegistry := flag.Bool("default-registry", false,
 		"push prometheus.DefaultGatherer (the Go and process collectors) with the fixed metrics registered in it")
 	flag.Var(&grouping, "grouping", "grouping label name=value (repeatable)")
+	basicAuth := flag.String("basic-auth", "", "user:password sent with every request (Pusher.BasicAuth)")
 	flag.Parse()
 
 	if flag.NArg() > 0 {
@@ -114,6 +115,13 @@ func main() {
 	pusher := push.New(*url, *job).Gatherer(gatherer)
 	for _, g := range grouping {
 		pusher = pusher.Grouping(g[0], g[1])
+	}
+	if *basicAuth != "" {
+		user, password, found := strings.Cut(*basicAuth, ":")
+		if !found {
+			usageError("-basic-auth must be user:password")
+		}
+		pusher = pusher.BasicAuth(user, password)
 	}
 	switch *format {
 	case "text":
