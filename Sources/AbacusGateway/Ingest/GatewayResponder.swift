@@ -24,7 +24,7 @@ import Synchronization
 /// | GET | `/-/healthy`, `/-/ready` | |
 /// | PUT, POST | `/-/quit` | with `--web.enable-lifecycle` |
 public struct GatewayResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = GatewayRequestContext
 
     let gateway: GatewayCore
     let ops: OpsIngest
@@ -43,7 +43,7 @@ public struct GatewayResponder: HTTPResponder {
         let route = GatewayRoute(path: path, telemetryPath: gateway.configuration.telemetryPath)
         var response: Response
         if let security = gateway.security {
-            response = await guarded(request, route: route, security: security)
+            response = await guarded(request, route: route, security: security, remote: context.remoteAddress)
             for header in security.headers {
                 if let name = HTTPField.Name(header.name) { response.headers[name] = header.value }
             }
@@ -57,7 +57,9 @@ public struct GatewayResponder: HTTPResponder {
 
     /// `--web.config.file`'s rate limit, then credentials and roles (docs/security.md), then
     /// the handler.
-    func guarded(_ request: Request, route: GatewayRoute, security: GatewaySecurity) async -> Response {
+    func guarded(_ request: Request, route: GatewayRoute, security: GatewaySecurity, remote: SocketAddress?) async
+        -> Response
+    {
         if route.requirement != .open, let wait = security.rateLimited() {
             security.count(refusal: "rate_limited")
             return Response(
@@ -79,6 +81,19 @@ public struct GatewayResponder: HTTPResponder {
             authorization: authorization, role: role, anyRole: route.requirement == .authenticated)
         switch decision {
         case .success(let principal):
+            if route.requirement == .role(.push),
+                let (wait, over) = security.pushRateLimited(address: remote?.ipAddress, principal: principal)
+            {
+                security.count(refusal: "rate_limited")
+                return Response(
+                    status: .tooManyRequests,
+                    headers: [
+                        .contentType: "text/plain; charset=utf-8", .retryAfter: "\(wait)",
+                        Self.contentTypeOptions: "nosniff",
+                    ],
+                    body: ResponseBody(
+                        byteBuffer: ByteBuffer(string: "Too Many Requests: the \(over) is over its rate limit\n")))
+            }
             return await dispatch(request, route: route, principal: principal)
         case .failure(let refusal):
             // As Go's http.Error, which exporter-toolkit answers refusals with.
@@ -89,6 +104,18 @@ public struct GatewayResponder: HTTPResponder {
             return Response(
                 status: HTTPResponse.Status(code: refusal.status), headers: headers,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: refusal.message + "\n")))
+        }
+    }
+
+    /// Each request's context: Hummingbird's, and the client's address.
+    public struct GatewayRequestContext: RequestContext {
+        public var coreContext: CoreRequestContextStorage
+        /// The client's address (per-address rate limits).
+        public let remoteAddress: SocketAddress?
+
+        public init(source: ApplicationRequestContextSource) {
+            coreContext = .init(source: source)
+            remoteAddress = source.channel.remoteAddress
         }
     }
 

@@ -30,6 +30,9 @@ public struct AuthFile: Sendable, Equatable {
         public var roles: Set<Role>
         /// Glob patterns (`*`, `?`) of the jobs this credential may push to; `nil`: any.
         public var jobs: [String]?
+        /// `rate_limit`: this credential's own limit on pushes and ops, instead of
+        /// ``AuthFile/perCredential``.
+        public var rateLimit: WebConfig.RateLimit?
 
         public enum Secret: Sendable, Equatable {
             case bcrypt(String)
@@ -45,6 +48,10 @@ public struct AuthFile: Sendable, Equatable {
 
     public var users: [Credential] = []
     public var tokens: [Credential] = []
+    /// `rate_limits.per_address`: pushes and ops from one IP address.
+    public var perAddress: WebConfig.RateLimit?
+    /// `rate_limits.per_credential`: pushes and ops by one user or token.
+    public var perCredential: WebConfig.RateLimit?
 
     public init() {}
 
@@ -69,7 +76,8 @@ public struct AuthFile: Sendable, Equatable {
             }
             file.users.append(
                 Credential(
-                    name: name, secret: .bcrypt(hash), roles: try roles(&entry, name), jobs: try jobs(&entry, name)))
+                    name: name, secret: .bcrypt(hash), roles: try roles(&entry, name), jobs: try jobs(&entry, name),
+                    rateLimit: try WebConfig.rateLimit(&entry, "rate_limit")))
             try entry.finish()
         }
         for var entry in try root.mappings("tokens") ?? [] {
@@ -80,9 +88,14 @@ public struct AuthFile: Sendable, Equatable {
             }
             file.tokens.append(
                 Credential(
-                    name: name, secret: .sha256(digest), roles: try roles(&entry, name), jobs: try jobs(&entry, name))
-            )
+                    name: name, secret: .sha256(digest), roles: try roles(&entry, name), jobs: try jobs(&entry, name),
+                    rateLimit: try WebConfig.rateLimit(&entry, "rate_limit")))
             try entry.finish()
+        }
+        if var limits = try root.mapping("rate_limits") {
+            file.perAddress = try WebConfig.rateLimit(&limits, "per_address")
+            file.perCredential = try WebConfig.rateLimit(&limits, "per_credential")
+            try limits.finish()
         }
         try root.finish()
         return file

@@ -12,6 +12,15 @@ public struct Principal: Sendable, Equatable {
     public var roles: Set<Role>
     /// Glob patterns of the jobs it may push to; `nil`: any.
     public var jobs: [String]?
+    /// Its own limit on pushes and ops (`rate_limit` in `--web.auth.file`).
+    public var rateLimit: WebConfig.RateLimit?
+
+    public init(name: String, roles: Set<Role>, jobs: [String]? = nil, rateLimit: WebConfig.RateLimit? = nil) {
+        self.name = name
+        self.roles = roles
+        self.jobs = jobs
+        self.rateLimit = rateLimit
+    }
 
     /// Anyone, when no credentials are configured: every role, every job.
     public static let anyone = Principal(name: "", roles: Set(Role.allCases), jobs: nil)
@@ -64,6 +73,10 @@ public final class GatewaySecurity: Sendable {
     let settings: Mutex<Settings>
     /// `rate_limit`, rebuilt when it changes.
     let limiter: Mutex<TokenBucket?>
+    /// Per-address (`a:<ip>`) and per-credential (`c:<name>`) buckets of pushes and ops.
+    let pushLimiters = Mutex<[String: TokenBucket]>([:])
+    /// Buckets kept before full (idle) ones are dropped.
+    static let pushLimitersCapacity = 10_000
     /// Outcomes of bcrypt checks, keyed by SHA-256 of (user, hash, password), so a request does
     /// not pay bcrypt each time and no password is kept in memory in the clear.
     let verified = Mutex<[SHA256Digest: Bool]>([:])
@@ -206,6 +219,32 @@ public final class GatewaySecurity: Sendable {
         }
     }
 
+    /// `rate_limits` of `--web.auth.file` on pushes and ops: `nil` when the request may go on,
+    /// else the seconds to wait and whose limit it is (`address 10.0.0.7`, `credential ci`).
+    func pushRateLimited(address: String?, principal: Principal) -> (wait: Int, over: String)? {
+        let auth = current.auth
+        var checks: [(key: String, limit: WebConfig.RateLimit, over: String)] = []
+        if let address, let limit = auth.perAddress { checks.append(("a:" + address, limit, "address \(address)")) }
+        if !principal.name.isEmpty, let limit = principal.rateLimit ?? auth.perCredential {
+            checks.append(("c:" + principal.name, limit, "credential \(principal.name)"))
+        }
+        guard !checks.isEmpty else { return nil }
+        let now = ContinuousClock.now
+        return pushLimiters.withLock { buckets -> (wait: Int, over: String)? in
+            if buckets.count > Self.pushLimitersCapacity {
+                buckets = buckets.filter { !$0.value.isFull(now: now) }
+            }
+            for check in checks {
+                var bucket = buckets[check.key] ?? TokenBucket(check.limit)
+                if bucket.limit != check.limit { bucket = TokenBucket(check.limit) }
+                let wait = bucket.take(now: now)
+                buckets[check.key] = bucket
+                if let wait { return (wait, check.over) }
+            }
+            return nil
+        }
+    }
+
     /// Checks the request's credentials for `role` (`nil`: an open endpoint; `anyRole`: any
     /// valid credential will do). Returns who made it, or why it is refused: 401 without valid
     /// credentials, 403 without the role.
@@ -245,7 +284,7 @@ public final class GatewaySecurity: Sendable {
                     match = candidate
                 }
             }
-            return match.map { Principal(name: $0.name, roles: $0.roles, jobs: $0.jobs) }
+            return match.map { Principal(name: $0.name, roles: $0.roles, jobs: $0.jobs, rateLimit: $0.rateLimit) }
         }
         guard let (user, password) = Self.basicCredentials(header) else { return nil }
         var principal: Principal?
@@ -257,7 +296,8 @@ public final class GatewaySecurity: Sendable {
             case .bcrypt(let userHash) = credential.secret
         {
             hash = userHash
-            principal = Principal(name: user, roles: credential.roles, jobs: credential.jobs)
+            principal = Principal(
+                name: user, roles: credential.roles, jobs: credential.jobs, rateLimit: credential.rateLimit)
         }
         // An unknown user costs a bcrypt check too, so timing does not tell which users exist.
         let checked = hash ?? Self.decoyHash
@@ -320,16 +360,23 @@ public final class GatewaySecurity: Sendable {
 /// A token bucket as Go's `rate.Limiter(rate.Every(interval), burst)`: full at the start,
 /// one token back per interval, at most `burst`.
 struct TokenBucket: Sendable {
+    let limit: WebConfig.RateLimit
     let interval: Duration
     let burst: Int
     var tokens: Double
     var last: ContinuousClock.Instant
 
     init(_ limit: WebConfig.RateLimit) {
+        self.limit = limit
         interval = .nanoseconds(limit.intervalNanoseconds)
         burst = limit.burst
         tokens = Double(limit.burst)
         last = .now
+    }
+
+    /// Refilled to the burst by `now`: an idle bucket, the same as a new one.
+    func isFull(now: ContinuousClock.Instant) -> Bool {
+        tokens + (now - last).seconds / interval.seconds >= Double(burst)
     }
 
     /// Takes a token: `nil` if there was one, else the seconds until there is (at least 1).

@@ -161,22 +161,7 @@ public struct WebConfig: Sendable, Equatable {
             }
             try http.finish()
         }
-        if var rate = try root.mapping("rate_limit") {
-            let burst = try rate.int("burst") ?? 0
-            let interval = try rate.node("interval").map { node throws(ConfigFileError) -> Int64 in
-                guard case .scalar(let scalar) = node, let nanoseconds = GoDuration.nanoseconds(scalar.string) else {
-                    throw ConfigFileError("rate_limit.interval must be a duration such as 100ms or 1s")
-                }
-                return nanoseconds
-            }
-            try rate.finish()
-            if let interval, interval != 0 {
-                guard interval > 0, burst >= 0 else {
-                    throw ConfigFileError("rate_limit: interval and burst must not be negative")
-                }
-                config.rateLimit = RateLimit(intervalNanoseconds: interval, burst: burst)
-            }
-        }
+        config.rateLimit = try rateLimit(&root, "rate_limit")
         for (user, hash) in try root.stringMap("basic_auth_users") ?? [] {
             guard BcryptHash.isWellFormed(hash) else {
                 throw ConfigFileError("basic_auth_users: the password of \(user) is not a bcrypt hash")
@@ -185,6 +170,25 @@ public struct WebConfig: Sendable, Equatable {
         }
         try root.finish()
         return config
+    }
+
+    /// A `{interval, burst}` mapping under `key`; `nil` when absent or `interval` is 0 (no
+    /// limit, as in the toolkit).
+    static func rateLimit(_ parent: inout StrictMapping, _ key: String) throws(ConfigFileError) -> RateLimit? {
+        guard var rate = try parent.mapping(key) else { return nil }
+        let burst = try rate.int("burst") ?? 0
+        let interval = try rate.node("interval").map { node throws(ConfigFileError) -> Int64 in
+            guard case .scalar(let scalar) = node, let nanoseconds = GoDuration.nanoseconds(scalar.string) else {
+                throw ConfigFileError("\(rate.name("interval")) must be a duration such as 100ms or 1s")
+            }
+            return nanoseconds
+        }
+        try rate.finish()
+        guard let interval, interval != 0 else { return nil }
+        guard interval > 0, burst >= 0 else {
+            throw ConfigFileError("\(rate.path): interval and burst must not be negative")
+        }
+        return RateLimit(intervalNanoseconds: interval, burst: burst)
     }
 
     static func parseTLS(_ tls: inout StrictMapping, directory: String) throws(ConfigFileError) -> TLS {

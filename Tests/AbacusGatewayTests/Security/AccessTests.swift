@@ -281,6 +281,53 @@ struct AccessTests {
         }
     }
 
+    @Test("rate_limits per credential (and a credential's own) on pushes and ops: 429 with Retry-After")
+    func perCredentialLimits() async throws {
+        // The last line is robot's: it gets a limit of its own.
+        let robotEnd = "roles: [push]}\n"
+        try #require(Self.auth.hasSuffix(robotEnd))
+        let auth =
+            String(Self.auth.dropLast(robotEnd.count)) + "roles: [push], rate_limit: {interval: 1h, burst: 4}}\n"
+            + "rate_limits:\n  per_credential: {interval: 1h, burst: 2}\n"
+        try await Self.withSecuredGateway(auth: auth) { http, _, _ in
+            #expect(try await Self.send(http, .pusher, "PUT", "/metrics/job/a", "g 1\n").status == 200)
+            #expect(
+                try await Self.send(http, .pusher, "POST", "/api/v1/ops", #"{"name":"c","op":"inc","value":1}"# + "\n")
+                    .status
+                    == 200)
+            let refused = try await Self.send(http, .pusher, "PUT", "/metrics/job/a", "g 2\n")
+            #expect(refused.status == 429)
+            #expect(refused.text == "Too Many Requests: the credential pusher is over its rate limit\n")
+            #expect(Int(refused.header("Retry-After") ?? "") ?? 0 > 60, "\(refused.headers)")
+            #expect(try await Self.send(http, .pusher, "DELETE", "/metrics/job/a").status == 429)
+            // Nothing changed by the refused push; scrapes are not limited, other credentials neither.
+            let scrape = try await Self.send(http, .viewer, "GET", "/metrics")
+            #expect(scrape.text.contains(#"g{instance="",job="a"} 1"#), "\(scrape.text)")
+            for _ in 0..<5 { #expect(try await Self.send(http, .viewer, "GET", "/api/v1/status").status == 200) }
+            #expect(try await Self.send(http, .ci, "PUT", "/metrics/job/billing-x", "g 1\n").status == 200)
+            // robot has its own limit, 4.
+            for index in 0..<4 {
+                let response = try await Self.send(http, .robot, "PUT", "/metrics/job/r\(index)", "g 1\n")
+                #expect(response.status == 200, "\(index): \(response)")
+            }
+            #expect(try await Self.send(http, .robot, "PUT", "/metrics/job/r9", "g 1\n").status == 429)
+        }
+    }
+
+    @Test("rate_limits per address: the pushes from one address, whoever sends them")
+    func perAddressLimit() async throws {
+        let auth = "rate_limits:\n  per_address: {interval: 1h, burst: 3}\n"
+        try await Self.withSecuredGateway(web: "", auth: auth) { http, _, _ in
+            for index in 0..<3 {
+                #expect(try await Self.send(http, .nobody, "PUT", "/metrics/job/p\(index)", "g 1\n").status == 200)
+            }
+            let refused = try await Self.send(http, .nobody, "POST", "/aggregate/job/p", "c 1\n")
+            #expect(refused.status == 429)
+            #expect(refused.text == "Too Many Requests: the address 127.0.0.1 is over its rate limit\n")
+            #expect(try await Self.send(http, .nobody, "GET", "/metrics").status == 200)
+        }
+    }
+
     @Test("files that cannot be used stop the start, with the reason")
     func badFilesAtStart() async throws {
         let files = try Files(web: "basic_auth_users:\n  a: nothash\n", auth: "")
