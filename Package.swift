@@ -240,7 +240,7 @@ let package = Package(
         ),
         .testTarget(
             name: "abacusTests",
-            dependencies: ["abacus", "AbacusExposition", "AbacusTesting"],
+            dependencies: ["abacus", "AbacusExposition", "AbacusGateway", "AbacusTesting"],
             swiftSettings: strict
         ),
     ],

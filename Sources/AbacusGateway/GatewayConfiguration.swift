@@ -110,6 +110,13 @@ public struct OpsConfiguration: Sendable {
     public var extraUnixSockets: [String] = []
     /// `--ops.unix-socket-mode`: permissions of the socket files (default 0660: not world-writable).
     public var unixSocketMode: UInt32 = 0o660
+    /// `--ops.unix-socket-allow-uids`, `--ops.unix-socket-allow-gids`: when either is set, a
+    /// Unix socket connection is taken only from a process whose user id or (primary) group id
+    /// is listed (read with `SO_PEERCRED`); the others are closed at once and counted.
+    public var unixSocketAllowedUIDs: Set<UInt32>?
+    public var unixSocketAllowedGIDs: Set<UInt32>?
+    /// Connections on the Unix sockets are checked against an allow-list.
+    public var checksUnixPeers: Bool { unixSocketAllowedUIDs != nil || unixSocketAllowedGIDs != nil }
     /// `--ops.tcp-listen-address`: TCP stream, off when `nil`.
     public var tcpAddress: ListenAddress?
     /// `--ops.enable-shutdown`: honour the `shutdown` op (over UDP only from loopback).

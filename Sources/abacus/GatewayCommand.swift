@@ -130,6 +130,18 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("ops.unix-socket-mode"), help: "Permissions of the Unix socket files (octal).")
     var opsUnixSocketMode = "0660"
 
+    @Option(
+        name: .customLong("ops.unix-socket-allow-uids"),
+        help:
+            "Take Unix socket connections only from these users (comma-separated user names or ids; checked with SO_PEERCRED)."
+    )
+    var opsUnixAllowUIDs: String?
+
+    @Option(
+        name: .customLong("ops.unix-socket-allow-gids"),
+        help: "Take Unix socket connections only from processes of these groups (names or ids; the primary group).")
+    var opsUnixAllowGIDs: String?
+
     @Option(name: .customLong("ops.tcp-listen-address"), help: "Take JSON-lines ops over TCP on this host:port.")
     var opsTCPAddress: String?
 
@@ -254,6 +266,7 @@ struct GatewayCommand: AsyncParsableCommand {
             "ops.unix-socket": opsUnixSocket ?? "", "ops.unix-socket-pool": "\(opsUnixSocketPool)",
             "ops.extra-unix-sockets": opsExtraUnixSockets ?? "",
             "ops.unix-socket-mode": opsUnixSocketMode, "ops.tcp-listen-address": opsTCPAddress ?? "",
+            "ops.unix-socket-allow-uids": opsUnixAllowUIDs ?? "", "ops.unix-socket-allow-gids": opsUnixAllowGIDs ?? "",
             "ops.enable-shutdown": "\(opsEnableShutdown)", "ops.commit-interval": opsCommitInterval,
             "ops.max-message-size": opsMaxMessageSize, "metric-ttl": metricTTL, "shutdown-delay": shutdownDelay,
             "extra-labels": extraLabels ?? "", "extra-labels-file": extraLabelsFile ?? "",
@@ -295,6 +308,21 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("--ops.unix-socket-mode must be octal permissions such as 0660")
         }
         ops.unixSocketMode = mode
+        if let list = opsUnixAllowUIDs {
+            ops.unixSocketAllowedUIDs = try Self.ids(list, flag: "--ops.unix-socket-allow-uids") { name in
+                getpwnam(name).map { $0.pointee.pw_uid }
+            }
+        }
+        if let list = opsUnixAllowGIDs {
+            ops.unixSocketAllowedGIDs = try Self.ids(list, flag: "--ops.unix-socket-allow-gids") { name in
+                getgrnam(name).map { $0.pointee.gr_gid }
+            }
+        }
+        if ops.checksUnixPeers && ops.unixSocketPaths.isEmpty {
+            throw ValidationError(
+                "--ops.unix-socket-allow-uids and -gids need a Unix socket (--ops.unix-socket, --ops.extra-unix-sockets)"
+            )
+        }
         if let text = opsTCPAddress {
             guard let address = ListenAddress(text) else {
                 throw ValidationError("--ops.tcp-listen-address must be host:port, e.g. 127.0.0.1:9998")
@@ -345,6 +373,19 @@ struct GatewayCommand: AsyncParsableCommand {
                 labels, [Label("data_source", "metrics-server"), Label("source_app", sourceApp)])
         }
         configuration.extraLabels = labels.sorted()
+    }
+
+    /// A comma-separated list of numeric ids or names (`lookup` turns a name into its id).
+    static func ids(_ list: String, flag: String, lookup: (String) -> UInt32?) throws -> Set<UInt32> {
+        var out = Set<UInt32>()
+        for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            guard let id = UInt32(item) ?? lookup(item) else {
+                throw ValidationError("\(flag): no such user or group: \(item)")
+            }
+            out.insert(id)
+        }
+        guard !out.isEmpty else { throw ValidationError("\(flag) needs at least one user or group") }
+        return out
     }
 
     func run() async throws {

@@ -24,6 +24,7 @@ public final class GatewayMetrics: Sendable {
         /// Accepted ops by transport and op, in ``IngestTransport/allCases`` × ``OpsOperation/allCases`` order.
         var ingested = [Double](repeating: 0, count: IngestTransport.allCases.count * OpsOperation.allCases.count)
         var ingestRejected: [IngestKey: Double] = [:]
+        var refusedConnections: [String: Double] = [:]
     }
 
     struct IngestKey: Hashable, Comparable {
@@ -72,6 +73,7 @@ public final class GatewayMetrics: Sendable {
         ("abacus_tls_clients_refused_total", .counter),
         ("abacus_ingest_messages_total", .counter),
         ("abacus_ingest_rejected_total", .counter),
+        ("abacus_ingest_connections_refused_total", .counter),
         ("abacus_ingest_udp_receive_buffer_drops_total", .counter),
         ("abacus_journal_commit_duration_seconds", .histogram),
         ("abacus_journal_commit_failures_total", .counter),
@@ -109,6 +111,10 @@ public final class GatewayMetrics: Sendable {
     func countExpired(_ count: Int) {
         guard count > 0 else { return }
         state.withLock { $0.expired += Double(count) }
+    }
+
+    func countRefusedConnection(transport: IngestTransport) {
+        state.withLock { $0.refusedConnections[transport.rawValue, default: 0] += 1 }
     }
 
     func countExpiredSeries(_ count: Int) {
@@ -226,6 +232,15 @@ public final class GatewayMetrics: Sendable {
                     + "--ops.commit-interval); 0 when everything applied is durable.",
                 metrics: [Metric(value: .gauge(Double(uncommitted)))]),
         ]
+        if !state.refusedConnections.isEmpty {
+            families.append(
+                counter(
+                    "abacus_ingest_connections_refused_total",
+                    "Ops connections closed at once because the peer is not in the allow-list "
+                        + "(--ops.unix-socket-allow-uids, --ops.unix-socket-allow-gids).",
+                    state.refusedConnections.sorted { $0.key < $1.key }.map { ([Label("transport", $0.key)], $0.value) }
+                ))
+        }
         if let drops {
             families.append(
                 counter(

@@ -172,10 +172,19 @@ final class StreamListeners: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
                 let activity = connections.add(channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        OpsStreamHandler(
-                            ingest: ingest, transport: transport, maxMessageSize: maxMessage, activity: activity))
+                let ready = {
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            OpsStreamHandler(
+                                ingest: ingest, transport: transport, maxMessageSize: maxMessage, activity: activity))
+                    }
+                }
+                guard transport == .unix, ingest.core.configuration.ops.checksUnixPeers else { return ready() }
+                return PeerCredentials.check(channel, ops: ingest.core.configuration.ops).flatMap { refusal in
+                    guard let refusal else { return ready() }
+                    ingest.core.metrics.countRefusedConnection(transport: transport)
+                    ingest.core.logger.notice("ops connection refused", metadata: ["reason": "\(refusal)"])
+                    return channel.eventLoop.makeFailedFuture(ListenerError(refusal))
                 }
             }
     }
@@ -253,6 +262,39 @@ final class StreamListeners: Sendable {
     static func hasPendingConnection(_ fd: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLIN) != 0
+    }
+}
+
+/// `--ops.unix-socket-allow-uids` / `-gids`: who is at the other end of a Unix socket
+/// connection, from the kernel (`SO_PEERCRED`: the connecting process's credentials, which it
+/// cannot forge).
+enum PeerCredentials {
+    /// Linux's `struct ucred` (Glibc hides it without `_GNU_SOURCE`): the same layout.
+    struct Credentials: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// `nil` when the peer may send, else why not.
+    static func check(_ channel: any Channel, ops: OpsConfiguration) -> EventLoopFuture<String?> {
+        #if os(Linux)
+            guard let provider = channel as? any SocketOptionProvider else {
+                return channel.eventLoop.makeSucceededFuture("the peer's credentials cannot be read")
+            }
+            let future: EventLoopFuture<Credentials> = provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+            return future.map { credentials in
+                let allowed =
+                    ops.unixSocketAllowedUIDs?.contains(credentials.uid) == true
+                    || ops.unixSocketAllowedGIDs?.contains(credentials.gid) == true
+                return allowed
+                    ? nil
+                    : "uid \(credentials.uid), gid \(credentials.gid) (pid \(credentials.pid)) is not allowed on the Unix socket"
+            }.recover { error in "the peer's credentials cannot be read: \(error)" }
+        #else
+            return channel.eventLoop.makeSucceededFuture("peer credentials are checked on Linux only")
+        #endif
     }
 }
 
