@@ -3,6 +3,9 @@ import AbacusHummingbird
 import CoreMetrics
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 
 /// The service itself, apart from its command line.
 enum ExampleService {
@@ -10,7 +13,9 @@ enum ExampleService {
     static let maximumWork = 1000
 
     /// The routes, the middleware and `/metrics`, measured into `registry`.
-    static func makeRouter(registry: Registry) throws -> Router<BasicRequestContext> {
+    static func makeRouter(
+        registry: Registry, authorization: [ScrapeAuthorization] = []
+    ) throws -> Router<BasicRequestContext> {
         let workDone = try registry.counter("example_work_units_total", help: "Units of work done by /work/{n}.")
         let router = Router()
         // First, so that every route added after it is measured.
@@ -28,17 +33,29 @@ enum ExampleService {
             workDone.increment(by: units)
             return "did \(units) units of work\n"
         }
-        router.addMetricsRoute(registry: registry, path: "/metrics")
+        router.addMetricsRoute(registry: registry, path: "/metrics", authorization: authorization)
         return router
     }
 
     /// The application on `host:port`; prints `listening on HOST:PORT` once it listens (the
     /// port the system chose when `port` is 0).
+    /// With `tls` (certificate and key PEM files) it serves HTTPS; with `authorization`,
+    /// `/metrics` answers only scrapers that present one of those credentials.
     static func makeApplication(
-        host: String, port: Int, registry: Registry = .shared
+        host: String, port: Int, registry: Registry = .shared, tls: (certificate: String, key: String)? = nil,
+        authorization: [ScrapeAuthorization] = []
     ) throws -> some ApplicationProtocol {
-        Application(
-            router: try makeRouter(registry: registry),
+        var server = HTTPServerBuilder.http1()
+        if let tls {
+            server = try .tls(
+                .http1(),
+                tlsConfiguration: .makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.key, format: .pem))))
+        }
+        return Application(
+            router: try makeRouter(registry: registry, authorization: authorization),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port

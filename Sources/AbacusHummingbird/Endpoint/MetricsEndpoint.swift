@@ -1,7 +1,10 @@
 public import Abacus
 public import AbacusExposition
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
+import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
@@ -21,7 +24,45 @@ import Synchronization
 /// event loop group.
 ///
 /// With port 0 the system picks a free port; ``listeningPort()`` tells which.
+///
+/// Secured, as Antrea-style components expose their metrics: HTTPS with a certificate and key
+/// (``TLS``, optionally requiring client certificates), and a bearer token or a user and
+/// password the scraper must present (``ScrapeAuthorization``):
+///
+/// ```swift
+/// let metrics = MetricsEndpoint(
+///     port: 9464, tls: .init(certificateFile: "/etc/tls/tls.crt", keyFile: "/etc/tls/tls.key"),
+///     authorization: [.bearerTokenFile("/etc/metrics/token")])
+/// ```
 public final class MetricsEndpoint: Service, Sendable {
+    /// HTTPS for the endpoint: PEM files read when ``MetricsEndpoint/run()`` starts.
+    public struct TLS: Sendable {
+        /// The certificate chain (PEM).
+        public var certificateFile: String
+        /// Its private key (PEM).
+        public var keyFile: String
+        /// When set, a client certificate signed by one of these CAs (PEM) is required.
+        public var clientCAFile: String?
+
+        public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.clientCAFile = clientCAFile
+        }
+
+        func configuration() throws -> TLSConfiguration {
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)))
+            configuration.minimumTLSVersion = .tlsv12
+            if let clientCAFile {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(clientCAFile))
+                configuration.certificateVerification = .noHostnameVerification
+            }
+            return configuration
+        }
+    }
+
     /// The registry exposed.
     public let registry: Registry
     /// The address listened on (`0.0.0.0`: every IPv4 interface).
@@ -32,19 +73,27 @@ public final class MetricsEndpoint: Service, Sendable {
     public let path: String
     /// Labels added to every series (a series' own label of the same name wins).
     public let extraLabels: [Label]
+    /// HTTPS, when given.
+    public let tls: TLS?
+    /// The credentials a scraper must present (one of them); empty: none needed.
+    public let authorization: [ScrapeAuthorization]
     private let logger: Logger
     private let state = Mutex(ListeningState())
 
-    /// An endpoint serving `registry` at `http://host:port/path`.
+    /// An endpoint serving `registry` at `http://host:port/path` (`https` with `tls`), to
+    /// scrapers presenting one of `authorization` when it is not empty.
     public init(
         registry: Registry = .shared, host: String = "0.0.0.0", port: Int, path: String = "/metrics",
-        extraLabels: [Label] = [], logger: Logger = Logger(label: "abacus.metrics-endpoint")
+        extraLabels: [Label] = [], tls: TLS? = nil, authorization: [ScrapeAuthorization] = [],
+        logger: Logger = Logger(label: "abacus.metrics-endpoint")
     ) {
         self.registry = registry
         self.host = host
         self.port = port
         self.path = path
         self.extraLabels = extraLabels
+        self.tls = tls
+        self.authorization = authorization
         self.logger = logger
     }
 
@@ -52,9 +101,18 @@ public final class MetricsEndpoint: Service, Sendable {
     /// when the address cannot be bound. Run it once.
     public func run() async throws {
         let router = Router()
-        router.addMetricsRoute(registry: registry, path: RouterPath(path), extraLabels: extraLabels)
+        router.addMetricsRoute(
+            registry: registry, path: RouterPath(path), extraLabels: extraLabels, authorization: authorization)
+        let server: HTTPServerBuilder
+        do {
+            server = try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration()) } ?? .http1()
+        } catch {
+            stopped(MetricsEndpointError(code: .failed("TLS: \(error)")))
+            throw error
+        }
         let app = Application(
             router: router,
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { [self] channel in listening(on: channel.localAddress?.port ?? port) },
             logger: logger)
@@ -92,7 +150,12 @@ public final class MetricsEndpoint: Service, Sendable {
     }
 
     private func listening(on port: Int) {
-        logger.info("metrics endpoint listening", metadata: ["address": "\(host):\(port)", "path": "\(path)"])
+        logger.info(
+            "metrics endpoint listening",
+            metadata: [
+                "address": "\(host):\(port)", "path": "\(path)", "tls": "\(tls != nil)",
+                "authorization": "\(!authorization.isEmpty)",
+            ])
         let waiters = state.withLock { state in
             state.port = port
             defer { state.waiters = [:] }

@@ -48,9 +48,34 @@ extension RouterMethods {
     public func addMetricsRoute(
         registry: Registry = .shared, path: RouterPath = "/metrics", extraLabels: [Label] = []
     ) -> Self {
+        addMetricsRoute(registry: registry, path: path, extraLabels: extraLabels, authorization: [])
+    }
+
+    /// ``addMetricsRoute(registry:path:extraLabels:)`` that answers only scrapers presenting
+    /// one of `authorization` (a bearer token, a token file, a user and password): the others
+    /// get `401 Unauthorized` with `WWW-Authenticate`. An empty list lets everyone scrape.
+    ///
+    /// ```swift
+    /// router.addMetricsRoute(
+    ///     registry: .shared, authorization: [.bearerTokenFile("/var/run/secrets/metrics/token")])
+    /// ```
+    ///
+    /// HTTPS is the application's: serve it with Hummingbird's TLS server
+    /// (`server: .tls(.http1(), tlsConfiguration: …)`), or use ``MetricsEndpoint``'s `tls`.
+    @discardableResult
+    public func addMetricsRoute(
+        registry: Registry = .shared, path: RouterPath = "/metrics", extraLabels: [Label] = [],
+        authorization: [ScrapeAuthorization]
+    ) -> Self {
         let responder = MetricsResponder<Context>(registry: registry, extraLabels: extraLabels)
-        on(path, method: .get, responder: responder)
-        on(path, method: .head, responder: responder)
+        if authorization.isEmpty {
+            on(path, method: .get, responder: responder)
+            on(path, method: .head, responder: responder)
+        } else {
+            let guarded = AuthorizingResponder(credentials: authorization, next: responder)
+            on(path, method: .get, responder: guarded)
+            on(path, method: .head, responder: guarded)
+        }
         return self
     }
 }

@@ -1,5 +1,7 @@
 public import AsyncHTTPClient
+import Foundation
 public import NIOHTTP1
+import NIOSSL
 
 /// How a push is sent: the HTTP method of a push to a Pushgateway group.
 public enum PushMethod: String, Sendable, Hashable, CaseIterable {
@@ -40,27 +42,66 @@ public enum PushCompression: String, Sendable, Hashable, CaseIterable {
 ///
 /// The secret never appears in ``description``, so a configuration can be logged.
 public struct PushAuthorization: Sendable, Hashable, CustomStringConvertible {
-    /// The value of the `Authorization` header.
-    public let headerValue: String
+    enum Source: Sendable, Hashable {
+        case header(String)
+        /// A file holding a bearer token, read for every request.
+        case tokenFile(String)
+    }
+
+    let source: Source
     private let scheme: String
 
-    private init(scheme: String, headerValue: String) {
+    private init(scheme: String, source: Source) {
         self.scheme = scheme
-        self.headerValue = headerValue
+        self.source = source
+    }
+
+    /// The value of the `Authorization` header now (a token file read now; empty when it
+    /// cannot be read).
+    public var headerValue: String { (try? currentHeader()) ?? "" }
+
+    /// The header value, or why the credentials cannot be read.
+    func currentHeader() throws -> String {
+        switch source {
+        case .header(let value):
+            return value
+        case .tokenFile(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CredentialsError(message: "cannot read the token file \(path)")
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else { throw CredentialsError(message: "the token file \(path) is empty") }
+            return "Bearer " + token
+        }
     }
 
     /// HTTP basic authentication: `Basic base64(username:password)` (RFC 7617).
     public static func basic(username: String, password: String) -> PushAuthorization {
-        PushAuthorization(scheme: "Basic", headerValue: "Basic " + Base64.encode(Array("\(username):\(password)".utf8)))
+        PushAuthorization(
+            scheme: "Basic", source: .header("Basic " + Base64.encode(Array("\(username):\(password)".utf8))))
     }
 
     /// A bearer token: `Bearer <token>` (RFC 6750).
     public static func bearer(_ token: String) -> PushAuthorization {
-        PushAuthorization(scheme: "Bearer", headerValue: "Bearer " + token)
+        PushAuthorization(scheme: "Bearer", source: .header("Bearer " + token))
+    }
+
+    /// A bearer token read from `path` for every request (surrounding whitespace trimmed), so a
+    /// token that is rotated on disk — a Kubernetes projected service account token — is sent
+    /// as soon as it changes. A file that cannot be read fails the push with
+    /// ``PushError/Code/credentials``.
+    public static func bearerTokenFile(_ path: String) -> PushAuthorization {
+        PushAuthorization(scheme: "Bearer", source: .tokenFile(path))
     }
 
     /// The scheme, without the secret: `Basic <redacted>`.
     public var description: String { "\(scheme) <redacted>" }
+}
+
+/// Why ``PushAuthorization`` has no header to send.
+struct CredentialsError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 /// The HTTP side of pushing, shared by ``PushgatewayClient`` and ``IntervalPusher``.
@@ -85,6 +126,19 @@ public struct PushConfiguration: Sendable {
     /// The configuration of the `HTTPClient` the pusher makes when it is not given one: TLS,
     /// proxy, connection pool, redirects.
     public var httpClientConfiguration: HTTPClient.Configuration
+
+    /// Presents a client certificate (mTLS) and trusts a CA for the server's certificate, both
+    /// PEM files read now: sets ``httpClientConfiguration``'s `tlsConfiguration`. `caFile`
+    /// `nil`: the system's roots. Throws when a file cannot be read.
+    public mutating func useTLS(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) }
+        if let certificateFile {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+        }
+        if let keyFile { tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)) }
+        httpClientConfiguration.tlsConfiguration = tls
+    }
 
     /// Creates a configuration; every argument has the documented default.
     public init(

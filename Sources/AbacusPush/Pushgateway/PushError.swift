@@ -21,6 +21,7 @@ public struct PushError: Error, Sendable, CustomStringConvertible {
             case invalidURL = "invalid_url"
             case encoding
             case cancelled
+            case credentials
         }
 
         private let base: Base
@@ -39,8 +40,11 @@ public struct PushError: Error, Sendable, CustomStringConvertible {
         public static let encoding = Code(.encoding)
         /// The task was cancelled while the request ran.
         public static let cancelled = Code(.cancelled)
+        /// The credentials could not be read (``PushAuthorization/bearerTokenFile(_:)``).
+        public static let credentials = Code(.credentials)
 
-        /// `http_status`, `timeout`, `transport`, `invalid_url`, `encoding` or `cancelled`.
+        /// `http_status`, `timeout`, `transport`, `invalid_url`, `encoding`, `cancelled` or
+        /// `credentials`.
         public var description: String { base.rawValue }
     }
 

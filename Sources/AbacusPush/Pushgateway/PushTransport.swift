@@ -74,7 +74,11 @@ final class PushTransport: Sendable {
         request.headers = configuration.headers
         request.headers.replaceOrAdd(name: "User-Agent", value: "abacus-push")
         if let authorization = configuration.authorization {
-            request.headers.replaceOrAdd(name: "Authorization", value: authorization.headerValue)
+            do {
+                request.headers.replaceOrAdd(name: "Authorization", value: try authorization.currentHeader())
+            } catch {
+                throw PushError(.credentials, method: method.rawValue, url: url, underlying: error)
+            }
         }
         if let body {
             let encoded = try encodedBody(body, method: method.rawValue, url: url)

@@ -26,12 +26,12 @@ final class ExampleProcess: @unchecked Sendable {
     private init(directory: URL) { self.directory = directory }
 
     /// Starts the example, runs `body` with it, and stops it (SIGTERM) however `body` ends.
-    static func with<T>(body: (ExampleProcess) async throws -> T) async throws -> T {
+    static func with<T>(arguments: [String] = [], body: (ExampleProcess) async throws -> T) async throws -> T {
         guard let executable else { throw PeerError("\(name) was not built (swift build --build-tests builds it)") }
         let example = ExampleProcess(directory: try Peers.temporaryDirectory("hummingbird-example"))
         defer { try? FileManager.default.removeItem(at: example.directory) }
         do {
-            try await example.start(executable)
+            try await example.start(executable, arguments: arguments)
             let result = try await body(example)
             let status = await example.stop()
             #expect(status == 0, "the example exited with \(status) after SIGTERM:\n\(example.log)")
@@ -42,9 +42,9 @@ final class ExampleProcess: @unchecked Sendable {
         }
     }
 
-    private func start(_ executable: URL) async throws {
+    private func start(_ executable: URL, arguments: [String]) async throws {
         let process = try ChildProcess(
-            executable, ["--host", "127.0.0.1", "--port", "0"], directory: directory, output: logURL)
+            executable, ["--host", "127.0.0.1", "--port", "0"] + arguments, directory: directory, output: logURL)
         self.process = process
         let deadline = Date().addingTimeInterval(120)
         while port == 0 {
