@@ -6,7 +6,10 @@ struct AbacusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abacus",
         abstract: "Prometheus metrics for Swift: the gateway, and a linter and converter for expositions.",
-        subcommands: [GatewayCommand.self, MetricsServerCommand.self, CheckCommand.self]
+        subcommands: [
+            GatewayCommand.self, MetricsServerCommand.self, CheckCommand.self, HashPasswordCommand.self,
+            HashTokenCommand.self,
+        ]
     )
 
     /// `abacus metrics-server …` takes the original's Go-style flags (`-socket`, `-uds-pool`,
