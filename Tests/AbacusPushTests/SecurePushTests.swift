@@ -38,10 +38,11 @@ struct SecurePushTests {
         try "token-a\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         let client = try pki.client("pusher", dns: ["pusher.example"])
 
-        try await InProcessGateway.with({
+        let secured: (inout GatewayConfiguration) -> Void = {
             $0.webConfigFile = web
             $0.authFile = auth
-        }) { baseURL, _ in
+        }
+        try await InProcessGateway.with(secured) { baseURL, _ in
             let https = baseURL.replacingOccurrences(of: "http://", with: "https://")
             let key = try GroupingKey(job: "secure")
             let registry = Registry()
