@@ -5,6 +5,7 @@
 --   BENCH_KEYS    number of distinct grouping keys to cycle over (default 1000)
 --   BENCH_JOB     job label (default "bench")
 --   BENCH_PREFIX  path prefix before /metrics (default "", e.g. a --web.route-prefix)
+--   BENCH_AUTH    value of an Authorization header to send (default none)
 --
 -- Requests go to  PREFIX/metrics/job/JOB/instance/i<N>,  N = 0 .. KEYS-1, cycled. Thread t of
 -- T starts at t and steps by T, so threads never send the same key at the same moment.
@@ -20,6 +21,8 @@ local keys = tonumber(os.getenv("BENCH_KEYS") or "1000")
 local job = os.getenv("BENCH_JOB") or "bench"
 local prefix = os.getenv("BENCH_PREFIX") or ""
 local headers = { ["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8" }
+local auth = os.getenv("BENCH_AUTH")
+if auth and auth ~= "" then headers["Authorization"] = auth end
 
 local threads = {}
 local thread_count = 0

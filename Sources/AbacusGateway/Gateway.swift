@@ -259,7 +259,7 @@ public final class GatewayServer: Sendable {
             }
         }
         let app = Application(
-            responder: GatewayResponder(gateway: core, ops: ingest),
+            router: GatewayRouter.make(core: core, ops: ingest),
             server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil),

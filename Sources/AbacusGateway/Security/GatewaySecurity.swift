@@ -219,6 +219,36 @@ public final class GatewaySecurity: Sendable {
         }
     }
 
+    /// Everything a request must pass before its handler, in order: the web configuration's
+    /// `rate_limit` (not for open endpoints), credentials and role (401, 403), and for pushes
+    /// and ops the per-address and per-credential limits (429).
+    func admit(authorization: String?, requirement: GatewayRoute.Requirement, address: String?) async
+        -> Result<Principal, AccessRefusal>
+    {
+        if requirement != .open, let wait = rateLimited() {
+            count(refusal: "rate_limited")
+            return .failure(
+                AccessRefusal(status: 429, message: "Too Many Requests", headers: [("Retry-After", "\(wait)")]))
+        }
+        let role: Role?
+        switch requirement {
+        case .open: role = nil
+        case .authenticated: role = .scrape  // any valid credential; the role is not checked
+        case .role(let needed): role = needed
+        }
+        let decision = await authorize(
+            authorization: authorization, role: role, anyRole: requirement == .authenticated)
+        guard case .success(let principal) = decision else { return decision }
+        if requirement == .role(.push), let (wait, over) = pushRateLimited(address: address, principal: principal) {
+            count(refusal: "rate_limited")
+            return .failure(
+                AccessRefusal(
+                    status: 429, message: "Too Many Requests: the \(over) is over its rate limit",
+                    headers: [("Retry-After", "\(wait)")]))
+        }
+        return .success(principal)
+    }
+
     /// `rate_limits` of `--web.auth.file` on pushes and ops: `nil` when the request may go on,
     /// else the seconds to wait and whose limit it is (`address 10.0.0.7`, `credential ci`).
     func pushRateLimited(address: String?, principal: Principal) -> (wait: Int, over: String)? {

@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 
 /// `GET /metrics` and the JSON API.
-extension GatewayResponder {
+extension GatewayHandlers {
     func scrape(_ request: Request) -> Response {
         let (format, utf8Names) = Negotiation.negotiate(accept: request.headers[.accept])
         let snapshot = gateway.store.snapshot()

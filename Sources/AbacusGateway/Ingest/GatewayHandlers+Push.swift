@@ -7,7 +7,7 @@ import NIOCore
 /// `DELETE` (remove the group, or with `?partial` every group whose key holds these labels),
 /// and `/api/v1/batch` (several groups, atomically). A push is answered 2xx only after its
 /// journal commit.
-extension GatewayResponder {
+extension GatewayHandlers {
     func push(_ request: Request, keyPath: Substring, principal: Principal) async -> Response {
         let method = request.method
         guard method == .put || method == .post || method == .delete else { return notAllowed("PUT, POST, DELETE") }

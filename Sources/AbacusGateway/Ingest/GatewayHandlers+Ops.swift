@@ -11,7 +11,7 @@ import NIOCore
 ///   is the 1-based position of the rejected message in the body).
 /// - `POST|PUT /aggregate{/job/<JOB>{/<LABEL>/<VALUE>}}`: the aggregating push of Prometheus
 ///   text (or OpenMetrics, protobuf) bodies, all or nothing (``GroupStore/aggregate(_:labels:extra:nowMs:)``).
-extension GatewayResponder {
+extension GatewayHandlers {
     func opsPost(_ request: Request, principal: Principal) async -> Response {
         // Ops name no job: a credential restricted to some jobs cannot send them.
         if principal.jobs != nil { return refuse(forbidden(principal, job: nil), request.method) }
