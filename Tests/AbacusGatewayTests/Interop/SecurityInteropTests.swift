@@ -137,6 +137,12 @@ struct SecurityInteropTests {
                 "GET", gateway.baseURL + "/metrics", headers: ["Authorization": "Bearer prom-token"])
             #expect(scrape.text.contains(#"py_secure_last_run{instance="",job="billing-py"} 7"#), "\(scrape.text)")
             #expect(!scrape.text.contains("payroll"))
+            // The status names the file, never what is in it; the log holds no secret either.
+            let status = try await HTTP.request(
+                "GET", gateway.baseURL + "/api/v1/status", headers: ["Authorization": "Bearer prom-token"])
+            #expect(status.text.contains(#""web.auth.file":"\#(plain.auth)""#), "\(status.text)")
+            #expect(!status.text.contains("$2y$") && !status.text.contains(TestPKI.sha256Hex("prom-token")))
+            #expect(!gateway.log.contains("ci-pw") && !gateway.log.contains("$2y$") && !gateway.log.contains("nope"))
         }
         // A client certificate over HTTPS (VerifyClientCertIfGiven, no credentials file).
         let tls = try Setup(tls: true)
