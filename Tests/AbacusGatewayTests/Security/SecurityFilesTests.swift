@@ -244,4 +244,62 @@ struct SecurityFilesTests {
         var none = TokenBucket(.init(intervalNanoseconds: 1_000_000_000, burst: 0))
         #expect(none.take(now: none.last) == 1)
     }
+
+    /// Damaged files (bytes flipped, cut, YAML punctuation inserted) are refused with a
+    /// ``ConfigFileError`` or read; never a crash, never another error.
+    @Test("damaged files: a reason or a configuration, never a crash", arguments: [UInt64(1), 2, 3])
+    func damagedFiles(seed: UInt64) {
+        let web = Array(
+            """
+            tls_server_config:
+              cert: "-----BEGIN CERTIFICATE-----"
+              key: k
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca: c
+              client_allowed_sans: [a, b]
+              cipher_suites: [TLS_AES_128_GCM_SHA256]
+              min_version: TLS12
+            http_server_config: {headers: {X-Frame-Options: deny}, http2: true}
+            basic_auth_users: {alice: "\(Self.hash)"}
+            rate_limit: {interval: 1s, burst: 3}
+            """.utf8)
+        let auth = Array(
+            """
+            users:
+              - {name: ci, password_hash: "\(Self.hash)", roles: [push], jobs: ["b-*"], rate_limit: {interval: 1s, burst: 2}}
+            tokens:
+              - {name: t, token_sha256: "\(String(repeating: "ab", count: 32))", roles: [scrape]}
+            rate_limits: {per_address: {interval: 10ms, burst: 5}}
+            """.utf8)
+        var random = SplitMix64(seed: seed)
+        let punctuation = Array(":{}[]-,#&*!|>'\"%@`\n \t\\".utf8)
+        var outcomes = (read: 0, refused: 0)
+        for round in 0..<1500 {
+            var bytes = round % 2 == 0 ? web : auth
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0: bytes[index] = UInt8.random(in: 0...255, using: &random)
+                case 1: bytes.remove(at: index)
+                case 2: bytes.insert(punctuation.randomElement(using: &random)!, at: index)
+                default: bytes.removeSubrange(index..<min(bytes.count, index + Int.random(in: 1...20, using: &random)))
+                }
+                if bytes.isEmpty { bytes = [0x20] }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            do {
+                if round % 2 == 0 {
+                    _ = try WebConfig.parse(text, directory: "/d")
+                } else {
+                    _ = try AuthFile.parse(text)
+                }
+                outcomes.read += 1
+            } catch {
+                outcomes.refused += 1
+                #expect(!error.message.isEmpty)
+            }
+        }
+        // Both outcomes happen: the damage is neither always fatal nor always harmless.
+        #expect(outcomes.read > 0 && outcomes.refused > 0, "\(outcomes)")
+    }
 }
