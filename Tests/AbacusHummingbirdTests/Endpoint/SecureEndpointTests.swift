@@ -16,17 +16,7 @@ struct SecureEndpointTests {
     static func withRunning<T: Sendable>(
         _ endpoint: MetricsEndpoint, body: (_ port: Int) async throws -> T
     ) async throws -> T {
-        let group = ServiceGroup(services: [endpoint], gracefulShutdownSignals: [], logger: MetricsEndpointTests.quiet)
-        let task = Task { try await group.run() }
-        let result: Result<T, any Error>
-        do {
-            result = .success(try await body(try await endpoint.listeningPort()))
-        } catch {
-            result = .failure(error)
-        }
-        await group.triggerGracefulShutdown()
-        try await task.value
-        return try result.get()
+        try await MetricsEndpointTests().withRunning(endpoint, body: body)
     }
 
     @Test("MetricsEndpoint: HTTPS with a token file that is rotated, and client certificates when asked")
