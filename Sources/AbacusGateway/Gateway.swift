@@ -346,7 +346,7 @@ struct SecurityReloadService: Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
-                    for await _ in signals { security.reloadIfChanged() }
+                    for await _ in signals { security.reloadIfChanged(force: true) }
                 }
                 tasks.addTask {
                     while !Task.isCancelled {

@@ -318,6 +318,11 @@ struct GatewayCommand: AsyncParsableCommand {
                 getgrnam(name).map { $0.pointee.gr_gid }
             }
         }
+        #if !os(Linux)
+            if ops.checksUnixPeers {
+                throw ValidationError("--ops.unix-socket-allow-uids and -gids need Linux (SO_PEERCRED)")
+            }
+        #endif
         if ops.checksUnixPeers && ops.unixSocketPaths.isEmpty {
             throw ValidationError(
                 "--ops.unix-socket-allow-uids and -gids need a Unix socket (--ops.unix-socket, --ops.extra-unix-sockets)"

@@ -32,7 +32,7 @@ extension GatewayHandlers {
         var framer = OpsFramer(maxMessageSize: ops.maxMessageBytes)
         framer.append(bytes)
         let limits = self.ops.policy.limits
-        var outcome = self.ops.apply(transport: .http, commit: true) { sink in
+        var outcome = self.ops.apply(transport: .http, policy: self.ops.policy(for: principal), commit: true) { sink in
             framer.forEachItem(limits: limits, sink)
         }
         if let rejection = framer.finish() {

@@ -19,15 +19,21 @@ struct GatewayHandlers: Sendable {
     let gateway: GatewayCore
     let ops: OpsIngest
 
-    /// The request's path after `--web.route-prefix`, as sent (not percent-decoded).
-    func path(of request: Request) -> Substring {
+    /// The request's path after `--web.route-prefix`, as sent (not percent-decoded); `nil`
+    /// outside the prefix.
+    func path(of request: Request) -> Substring? {
         var path = Substring(request.uri.path)
         let prefix = gateway.configuration.routePrefix
-        if !prefix.isEmpty, path.hasPrefix(prefix) {
-            path = path.dropFirst(prefix.count)
-            if path.isEmpty { path = "/" }
-        }
-        return path
+        guard !prefix.isEmpty else { return path }
+        guard path.hasPrefix(prefix) else { return nil }
+        path = path.dropFirst(prefix.count)
+        return path.isEmpty ? "/" : path
+    }
+
+    /// The endpoint of the request's raw path (``GatewayRoute/notFound`` outside the prefix).
+    func route(of request: Request) -> GatewayRoute {
+        guard let path = path(of: request) else { return .notFound }
+        return GatewayRoute(path: path, telemetryPath: gateway.configuration.telemetryPath)
     }
 
     /// Answers `request` with the handler of `route`, the endpoint the router matched; a push
@@ -35,7 +41,7 @@ struct GatewayHandlers: Sendable {
     func handle(_ route: GatewayRoute, _ request: Request, principal: Principal) async -> Response {
         switch route {
         case .push, .aggregate:
-            let raw = GatewayRoute(path: path(of: request), telemetryPath: gateway.configuration.telemetryPath)
+            let raw = self.route(of: request)
             switch (route, raw) {
             case (.push, .push), (.aggregate, .aggregate):
                 return await dispatch(request, route: raw, principal: principal)

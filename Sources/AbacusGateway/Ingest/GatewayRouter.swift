@@ -42,7 +42,7 @@ enum GatewayRouter {
     static func make(core: GatewayCore, ops: OpsIngest) -> Router<GatewayRequestContext> {
         let handlers = GatewayHandlers(gateway: core, ops: ops)
         let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: UnmatchedPathMiddleware(core: core))
+        router.add(middleware: UnmatchedPathMiddleware(handlers: handlers))
         let prefix = core.configuration.routePrefix
         let base = router.group(RouterPath(prefix.isEmpty ? "/" : prefix))
         let routes: [(GatewayRoute, [String])] = [
@@ -106,11 +106,13 @@ struct EndpointMiddleware: RouterMiddleware {
     }
 }
 
-/// Paths that match no endpoint (or lie outside `--web.route-prefix`): `404 not found` to
+/// Requests the router matched to no endpoint: a method not routed (TRACE, a WebDAV method…)
+/// on an endpoint's path goes to that endpoint, which answers `405` with `Allow`, after the
+/// same checks; any other path (or one outside `--web.route-prefix`) is `404 not found` to
 /// those who may ask (any valid credential when credentials are configured, else 401).
 struct UnmatchedPathMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
-    let core: GatewayCore
+    let handlers: GatewayHandlers
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -118,6 +120,14 @@ struct UnmatchedPathMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
+            let core = handlers.gateway
+            let route = handlers.route(of: request)
+            if route != .notFound {
+                return try await EndpointMiddleware(core: core, route: route).handle(request, context: context) {
+                    request, context in
+                    await handlers.handle(route, request, principal: context.principal)
+                }
+            }
             var response = Response(
                 status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: "not found\n")))

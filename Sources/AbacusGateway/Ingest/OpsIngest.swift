@@ -24,6 +24,15 @@ final class OpsIngest: Sendable {
         self.policy = policy
     }
 
+    /// The policy for `POST /api/v1/ops` by `principal`: with credentials configured, the
+    /// `shutdown` op needs the `admin` role, as `/-/quit` does.
+    func policy(for principal: Principal) -> OpsPolicy {
+        guard policy.shutdownRefusal == nil, !principal.roles.contains(.admin) else { return policy }
+        var restricted = policy
+        restricted.shutdownRefusal = "shutdown over HTTP needs the admin role (\(principal.name) does not have it)"
+        return restricted
+    }
+
     /// The policy for a UDP datagram from a sender that is (not) on loopback.
     func policy(loopback: Bool) -> OpsPolicy {
         guard !loopback, policy.shutdownRefusal == nil else { return policy }

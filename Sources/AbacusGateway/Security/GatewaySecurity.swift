@@ -53,8 +53,8 @@ public final class GatewaySecurity: Sendable {
         let web: WebConfig
         let auth: AuthFile
         let tls: ServerTLS?
-        /// SHA-256 of every file read, by path, to notice changes.
-        let fingerprint: [String: SHA256Digest]
+        /// SHA-256 of every file read, by path (`nil`: could not be read), to notice changes.
+        let fingerprint: [String: SHA256Digest?]
 
         /// Credentials are configured: requests outside the open endpoints need them.
         var authEnabled: Bool { !web.users.isEmpty || !auth.users.isEmpty || !auth.tokens.isEmpty }
@@ -83,6 +83,17 @@ public final class GatewaySecurity: Sendable {
     static let verifiedCapacity = 100
     /// Counts for the gateway's metrics.
     let counts = Mutex(Counts())
+    /// One thread for bcrypt checks, as exporter-toolkit runs one at a time: a flood of wrong
+    /// passwords costs at most one core.
+    let bcryptPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    deinit {
+        bcryptPool.shutdownGracefully { _ in }
+    }
 
     struct Counts {
         var reloadFailures: Double = 0
@@ -97,35 +108,52 @@ public final class GatewaySecurity: Sendable {
         self.webConfigPath = webConfigPath
         self.authFilePath = authFilePath
         self.logger = logger
-        let loaded = try Self.load(webConfigPath: webConfigPath, authFilePath: authFilePath)
+        var reads = FileReads()
+        let loaded = try Self.load(webConfigPath: webConfigPath, authFilePath: authFilePath, reads: &reads)
         settings = Mutex(loaded)
         limiter = Mutex(loaded.web.rateLimit.map(TokenBucket.init))
         counts.withLock { $0.lastReloadSeconds = Date().timeIntervalSince1970 }
     }
 
-    static func load(webConfigPath: String?, authFilePath: String?) throws(ConfigFileError) -> Settings {
-        var fingerprint: [String: SHA256Digest] = [:]
-        func remember(_ path: String) {
-            if let data = FileManager.default.contents(atPath: path) { fingerprint[path] = SHA256.hash(data: data) }
+    /// Every file read for one load, each read once: the bytes parsed are the bytes
+    /// fingerprinted, so a file written while it is read is seen as changed at the next check.
+    struct FileReads {
+        /// SHA-256 of each file read; `nil` for a file that could not be read.
+        var fingerprint: [String: SHA256Digest?] = [:]
+
+        mutating func read(_ path: String) -> Data? {
+            let data = FileManager.default.contents(atPath: path)
+            // updateValue: a nil digest (unreadable) must be stored, not remove the entry.
+            fingerprint.updateValue(data.map { SHA256.hash(data: $0) }, forKey: path)
+            return data
         }
+
+        mutating func text(_ path: String, _ flag: String) throws(ConfigFileError) -> String {
+            guard let data = read(path) else { throw ConfigFileError("\(flag): cannot read \(path)") }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    static func load(
+        webConfigPath: String?, authFilePath: String?, reads: inout FileReads
+    ) throws(ConfigFileError) -> Settings {
         var web = WebConfig()
         if let webConfigPath {
+            let text = try reads.text(webConfigPath, "--web.config.file")
             do {
-                web = try WebConfig.load(path: webConfigPath)
+                web = try WebConfig.parse(text, directory: (webConfigPath as NSString).deletingLastPathComponent)
             } catch {
                 throw ConfigFileError("--web.config.file \(webConfigPath): \(error.message)")
             }
-            remember(webConfigPath)
-            web.tls.files.forEach(remember)
         }
         var auth = AuthFile()
         if let authFilePath {
+            let text = try reads.text(authFilePath, "--web.auth.file")
             do {
-                auth = try AuthFile.load(path: authFilePath)
+                auth = try AuthFile.parse(text)
             } catch {
                 throw ConfigFileError("--web.auth.file \(authFilePath): \(error.message)")
             }
-            remember(authFilePath)
         }
         for user in auth.users where web.users[user.name] != nil {
             throw ConfigFileError(
@@ -134,12 +162,12 @@ public final class GatewaySecurity: Sendable {
         var tls: ServerTLS?
         if web.tls.isEnabled {
             do {
-                tls = try ServerTLS(web.tls)
+                tls = try ServerTLS(web.tls) { reads.read($0) }
             } catch {
                 throw ConfigFileError("--web.config.file \(webConfigPath ?? ""): \(error.message)")
             }
         }
-        return Settings(web: web, auth: auth, tls: tls, fingerprint: fingerprint)
+        return Settings(web: web, auth: auth, tls: tls, fingerprint: reads.fingerprint)
     }
 
     var current: Settings { settings.withLock { $0 } }
@@ -150,22 +178,38 @@ public final class GatewaySecurity: Sendable {
     /// The TLS context for a new connection.
     var currentTLS: ServerTLS? { current.tls }
 
-    /// Re-reads the files if any changed. A file that no longer loads (or would turn TLS on or
-    /// off) keeps the settings in force.
+    /// Re-reads the files if any changed (or always, with `force`: SIGHUP). A file that no
+    /// longer loads, or that would turn TLS on or off or remove every credential, keeps the
+    /// settings in force. One reload at a time.
     @discardableResult
-    public func reloadIfChanged() -> ReloadOutcome {
+    public func reloadIfChanged(force: Bool = false) -> ReloadOutcome {
+        reloading.withLock { _ in reload(force: force) }
+    }
+
+    /// Serialises reloads (the watcher and SIGHUP).
+    let reloading = Mutex(())
+
+    private func reload(force: Bool) -> ReloadOutcome {
         let old = current
-        var changed = false
-        for path in [webConfigPath, authFilePath].compactMap({ $0 }) + old.web.tls.files {
-            let now = FileManager.default.contents(atPath: path).map { SHA256.hash(data: $0) }
-            if now != old.fingerprint[path] { changed = true }
+        var watched = old.fingerprint
+        for path in [webConfigPath, authFilePath].compactMap({ $0 }) where watched.index(forKey: path) == nil {
+            watched.updateValue(nil, forKey: path)
         }
-        guard changed else { return .unchanged }
+        let changed = watched.contains { path, digest in
+            FileManager.default.contents(atPath: path).map { SHA256.hash(data: $0) } != digest
+        }
+        guard changed || force else { return .unchanged }
+        var reads = FileReads()
         do throws(ConfigFileError) {
-            let new = try Self.load(webConfigPath: webConfigPath, authFilePath: authFilePath)
+            let new = try Self.load(webConfigPath: webConfigPath, authFilePath: authFilePath, reads: &reads)
             guard (new.tls != nil) == (old.tls != nil) else {
                 throw ConfigFileError(
                     "TLS cannot be turned \(new.tls == nil ? "off" : "on") while the gateway runs; restart it")
+            }
+            guard new.authEnabled || !old.authEnabled else {
+                throw ConfigFileError(
+                    "the files no longer hold any credential, which would let everyone in; restart the gateway "
+                        + "to run without credentials")
             }
             settings.withLock { $0 = new }
             if new.web.rateLimit != old.web.rateLimit {
@@ -184,8 +228,10 @@ public final class GatewaySecurity: Sendable {
                 ])
             return .reloaded
         } catch {
-            // Remember the broken contents: the error is reported once, not every second.
-            let fingerprint = Self.fingerprint(of: [webConfigPath, authFilePath].compactMap { $0 } + old.web.tls.files)
+            // Remember what was read (the files the broken configuration names too): the error is
+            // reported once, and any change to one of them is tried again.
+            var fingerprint = old.fingerprint
+            for (path, digest) in reads.fingerprint { fingerprint.updateValue(digest, forKey: path) }
             settings.withLock {
                 $0 = Settings(web: $0.web, auth: $0.auth, tls: $0.tls, fingerprint: fingerprint)
             }
@@ -198,14 +244,6 @@ public final class GatewaySecurity: Sendable {
                 metadata: ["error": "\(error.message)"])
             return .failed(error.message)
         }
-    }
-
-    static func fingerprint(of paths: [String]) -> [String: SHA256Digest] {
-        var out: [String: SHA256Digest] = [:]
-        for path in paths {
-            if let data = FileManager.default.contents(atPath: path) { out[path] = SHA256.hash(data: data) }
-        }
-        return out
     }
 
     /// Headers the web configuration adds to every response.
@@ -259,10 +297,14 @@ public final class GatewaySecurity: Sendable {
             checks.append(("c:" + principal.name, limit, "credential \(principal.name)"))
         }
         guard !checks.isEmpty else { return nil }
-        let now = ContinuousClock.now
         return pushLimiters.withLock { buckets -> (wait: Int, over: String)? in
+            let now = ContinuousClock.now
             if buckets.count > Self.pushLimitersCapacity {
                 buckets = buckets.filter { !$0.value.isFull(now: now) }
+                // Still too many busy ones (many addresses): forget a random tenth.
+                while buckets.count > Self.pushLimitersCapacity * 9 / 10, let victim = buckets.keys.randomElement() {
+                    buckets.removeValue(forKey: victim)
+                }
             }
             for check in checks {
                 var bucket = buckets[check.key] ?? TokenBucket(check.limit)
@@ -348,7 +390,7 @@ public final class GatewaySecurity: Sendable {
         if let known = verified.withLock({ $0[key] }) { return known }
         let normalized = BcryptHash.normalized(hash)
         let ok =
-            (try? await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: normalized) }) ?? false
+            (try? await bcryptPool.runIfActive { Bcrypt.verify(password, hash: normalized) }) ?? false
         verified.withLock { cache in
             if cache.count >= Self.verifiedCapacity {
                 // Random eviction of a tenth, as exporter-toolkit's cache does.
@@ -411,8 +453,8 @@ struct TokenBucket: Sendable {
 
     /// Takes a token: `nil` if there was one, else the seconds until there is (at least 1).
     mutating func take(now: ContinuousClock.Instant) -> Int? {
-        let elapsed = now - last
-        last = now
+        let elapsed = max(.zero, now - last)
+        last = max(last, now)
         let perInterval = interval.seconds
         tokens = min(Double(burst), tokens + elapsed.seconds / perInterval)
         if tokens >= 1 {

@@ -16,11 +16,10 @@ struct ServerTLS: Sendable {
     /// `client_allowed_sans`.
     let allowedSANs: [String]?
 
-    init(_ tls: WebConfig.TLS) throws(ConfigFileError) {
+    /// Builds the context, reading the files with `reader` (each once).
+    init(_ tls: WebConfig.TLS, reader: (String) -> Data?) throws(ConfigFileError) {
         func read(_ path: String, _ what: String) throws(ConfigFileError) -> [UInt8] {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigFileError("failed to read \(what) (\(path))")
-            }
+            guard let data = reader(path) else { throw ConfigFileError("failed to read \(what) (\(path))") }
             return Array(data)
         }
         let certificates: [NIOSSLCertificate]
@@ -110,6 +109,10 @@ struct ServerTLS: Sendable {
     }
 
     static func ipText(_ bytes: [UInt8]) -> String? {
+        // An IPv4-mapped IPv6 address is written as the IPv4 address, as Go's net.IP does.
+        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return ipText(Array(bytes[12...]))
+        }
         let family: Int32
         switch bytes.count {
         case 4: family = AF_INET

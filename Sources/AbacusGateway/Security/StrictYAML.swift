@@ -17,13 +17,30 @@ struct StrictYAML {
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigFileError("not valid YAML: \(error)")
+            throw ConfigFileError("not valid YAML: \(describe(error))")
         }
         guard let node else { return StrictMapping(pairs: [], path: "", line: nil) }
         if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.tag == .init(.null) {
             return StrictMapping(pairs: [], path: "", line: nil)
         }
         return try mapping(node, path: "")
+    }
+
+    /// The parser's complaint and where, without the offending line itself: it may hold a
+    /// password hash or a private key, and the message is logged.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? YamlError else { return "unreadable" }
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)"
+        case .reader(let problem, let offset, _, _):
+            return "\(problem)\(offset.map { " at byte \($0)" } ?? "")"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "line \(context.mark.line): duplicated keys \(duplicates.joined(separator: ", "))"
+        default:
+            return "unreadable"
+        }
     }
 
     static func mapping(_ node: Node, path: String) throws(ConfigFileError) -> StrictMapping {

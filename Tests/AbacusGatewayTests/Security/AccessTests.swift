@@ -328,6 +328,54 @@ struct AccessTests {
         }
     }
 
+    @Test("a reload that would remove every credential is refused; a forced reload (SIGHUP) reads unchanged files")
+    func reloadGuards() async throws {
+        try await Self.withSecuredGateway { http, server, files in
+            let security = try #require(server.core.security)
+            #expect(security.reloadIfChanged() == .unchanged)
+            #expect(security.reloadIfChanged(force: true) == .reloaded)
+            // Both files emptied (as a truncating editor leaves them for a moment): refused.
+            try files.write(web: "", auth: "")
+            guard case .failed(let reason) = security.reloadIfChanged() else {
+                Issue.record("a reload without credentials was taken")
+                return
+            }
+            #expect(reason.contains("no longer hold any credential"), "\(reason)")
+            #expect(try await Self.send(http, .nobody, "GET", "/metrics").status == 401)
+            #expect(try await Self.send(http, .viewer, "GET", "/metrics").status == 200)
+            // Written back: taken again.
+            try files.write(web: Self.web, auth: Self.auth)
+            #expect(security.reloadIfChanged() == .reloaded)
+        }
+    }
+
+    @Test("the shutdown op over HTTP needs the admin role; odd methods on an endpoint get 405 after the checks")
+    func shutdownOpAndMethods() async throws {
+        let files = try Files(web: Self.web, auth: Self.auth)
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        try await TestGateway.with(
+            { configuration in
+                configuration.webConfigFile = files.web
+                configuration.authFile = files.auth
+                configuration.ops.enableShutdown = true
+            },
+            body: { baseURL, server in
+                let http = RawHTTP(baseURL: baseURL)
+                let shutdown = #"{"op":"shutdown"}"# + "\n"
+                let refused = try await Self.send(http, .pusher, "POST", "/api/v1/ops", shutdown)
+                // Every message refused: 400, with the reason.
+                #expect(refused.status == 400)
+                #expect(refused.text.contains("shutdown over HTTP needs the admin role"), "\(refused)")
+                #expect(try await Self.send(http, .nobody, "GET", "/-/ready").status == 200)
+                // TRACE is not routed: the endpoint still answers it, after the same checks.
+                #expect(try await Self.send(http, .nobody, "TRACE", "/metrics").status == 401)
+                let trace = try await Self.send(http, .viewer, "TRACE", "/metrics")
+                #expect(trace.status == 405 && trace.header("Allow") == "GET", "\(trace)")
+                #expect(try await Self.send(http, .viewer, "TRACE", "/nothing").status == 404)
+                _ = server
+            })
+    }
+
     @Test("files that cannot be used stop the start, with the reason")
     func badFilesAtStart() async throws {
         let files = try Files(web: "basic_auth_users:\n  a: nothash\n", auth: "")

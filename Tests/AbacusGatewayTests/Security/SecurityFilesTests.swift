@@ -195,6 +195,24 @@ struct SecurityFilesTests {
         #expect(await security.verify(user: "u", password: "s3cret", hash: made))
     }
 
+    @Test("a YAML error says where, never the line itself (it may hold a hash or a key)")
+    func yamlErrorsHideTheLine() {
+        #expect {
+            _ = try WebConfig.parse("basic_auth_users:\n  alice: \"\(Self.hash)\n  bob: [\n", directory: "")
+        } throws: { error in
+            let message = (error as? ConfigFileError)?.message ?? ""
+            return message.contains("not valid YAML: line") && !message.contains("QOauhQ")
+        }
+    }
+
+    @Test("SANs as Go writes them: IPv4, IPv6, IPv4-mapped IPv6 as IPv4")
+    func ipSANs() {
+        #expect(ServerTLS.ipText([10, 0, 0, 1]) == "10.0.0.1")
+        #expect(ServerTLS.ipText([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]) == "::1")
+        #expect(ServerTLS.ipText([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 192, 168, 1, 2]) == "192.168.1.2")
+        #expect(ServerTLS.ipText([1, 2, 3]) == nil)
+    }
+
     @Test("globs, Go durations, Authorization headers")
     func pieces() {
         #expect(Glob.matches("billing-*", "billing-eu"))

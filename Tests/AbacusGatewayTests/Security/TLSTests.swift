@@ -164,6 +164,22 @@ struct TLSTests {
                 return
             }
             #expect(try await curl.get(url, ["--cacert", renewed.caFile]).status == 200)
+            // The configuration names a certificate that is not there yet: refused; once the file
+            // arrives, the next check takes it (the files a refused configuration names are watched).
+            let web = directory + "/web.yml"
+            try "tls_server_config:\n  cert_file: next.crt\n  key_file: next.key\n"
+                .write(toFile: web, atomically: true, encoding: .utf8)
+            guard case .failed = security.reloadIfChanged() else {
+                Issue.record("a configuration naming missing files was taken")
+                return
+            }
+            #expect(security.reloadIfChanged() == .unchanged)
+            for (from, to) in [(renewed.serverKeyFile, "next.key"), (renewed.serverCertFile, "next.crt")] {
+                try Data(contentsOf: URL(fileURLWithPath: from))
+                    .write(to: URL(fileURLWithPath: directory + "/" + to), options: .atomic)
+            }
+            #expect(security.reloadIfChanged() == .reloaded)
+            #expect(try await curl.get(url, ["--cacert", renewed.caFile]).status == 200)
         }
     }
 }
