@@ -2,6 +2,10 @@ import AbacusTesting
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Real clients and servers with security on: Prometheus 2.42 scraping the gateway over HTTPS
 /// with a bearer token (the scrape configuration Antrea documents), Python's
 /// `push_to_gateway` with its basic-auth and TLS handlers, client_golang's pusher with basic
@@ -160,6 +164,26 @@ struct SecurityInteropTests {
             let scrape = try await ProcessRunner.run(
                 curl, ["-sS", "--cacert", tls.pki.caFile, gateway.baseURL + "/metrics"])
             #expect(scrape.stdoutText.contains(#"py_secure_last_run{instance="",job="py-tls"} 7"#))
+        }
+    }
+
+    @Test("SIGHUP reads the security files again (unchanged or not) and the gateway keeps running")
+    func sighupReloads() async throws {
+        let setup = try Setup(tls: false)
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        try await Interop.withGateway(["--web.auth.file=\(setup.auth)"]) { gateway in
+            let process = try #require(gateway.process)
+            #expect(!gateway.log.contains("security configuration reloaded"))
+            process.signal(SIGHUP)
+            let deadline = Date().addingTimeInterval(Patience.seconds)
+            while !gateway.log.contains("security configuration reloaded"), Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(gateway.log.contains("security configuration reloaded"), "\(gateway.log)")
+            #expect(process.terminationStatus == nil)
+            let scrape = try await HTTP.request(
+                "GET", gateway.baseURL + "/metrics", headers: ["Authorization": "Bearer prom-token"])
+            #expect(scrape.status == 200)
         }
     }
 
