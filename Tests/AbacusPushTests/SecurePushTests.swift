@@ -99,4 +99,57 @@ struct SecurePushTests {
         }
     }
 
+    @Test("IntervalPusher pushes over mTLS with a token file, at the interval and on shutdown")
+    func intervalPusherOverMutualTLS() async throws {
+        guard let curl = Peers.require(.curl) else { return }
+        let pki = try TestPKI(name: "interval-mtls")
+        defer { try? FileManager.default.removeItem(at: pki.directory) }
+        let web = pki.directory.appendingPathComponent("web.yml").path
+        try
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n"
+            .write(toFile: web, atomically: true, encoding: .utf8)
+        let auth = pki.directory.appendingPathComponent("auth.yml").path
+        try
+            "tokens:\n  - {name: worker, token_sha256: \"\(TestPKI.sha256Hex("worker-token"))\", roles: [push, scrape]}\n"
+            .write(toFile: auth, atomically: true, encoding: .utf8)
+        let tokenFile = pki.directory.appendingPathComponent("token").path
+        try "worker-token\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let client = try pki.client("worker", dns: ["worker.example"])
+        let secured: (inout GatewayConfiguration) -> Void = {
+            $0.webConfigFile = web
+            $0.authFile = auth
+        }
+        try await InProcessGateway.with(secured) { baseURL, _ in
+            let https = baseURL.replacingOccurrences(of: "http://", with: "https://")
+            let registry = Registry(processMetrics: false)
+            let done = try registry.counter("interval_secure_done_total", help: "Work done.")
+            var push = PushConfiguration(authorization: .bearerTokenFile(tokenFile), compression: .gzip)
+            try push.useTLS(caFile: pki.caFile, certificateFile: client.certFile, keyFile: client.keyFile)
+            let pusher = IntervalPusher(
+                registry: registry,
+                configuration: .init(
+                    exportURL: https + "/metrics/job/interval-secure", exportInterval: .milliseconds(100), push: push),
+                logger: IntervalPusherTests.logger())
+            func scraped() async throws -> String {
+                try await ProcessRunner.run(
+                    curl,
+                    [
+                        "-sS", "--cacert", pki.caFile, "--cert", client.certFile, "--key", client.keyFile, "-H",
+                        "Authorization: Bearer worker-token", https + "/metrics",
+                    ]
+                ).stdoutText
+            }
+            try await IntervalPusherTests.running(pusher) {
+                done.increment(by: 3)
+                let arrived = try await eventually {
+                    try await scraped().contains(#"interval_secure_done_total{instance="",job="interval-secure"} 3"#)
+                }
+                #expect(arrived, "no interval push arrived over mTLS")
+                done.increment(by: 2)
+            }
+            #expect(pusher.statistics.succeeded >= 2)
+            #expect(pusher.statistics.finalPushSucceeded)
+            #expect(try await scraped().contains(#"interval_secure_done_total{instance="",job="interval-secure"} 5"#))
+        }
+    }
 }
