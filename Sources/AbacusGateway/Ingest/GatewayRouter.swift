@@ -5,12 +5,14 @@ import NIOCore
 /// Each request's context: Hummingbird's, the client's address, and who made the request once
 /// ``GatewayRouter``'s access middleware has checked it.
 public struct GatewayRequestContext: RequestContext {
+    /// Hummingbird's part of the context.
     public var coreContext: CoreRequestContextStorage
     /// The client's address (per-address rate limits).
     public let remoteAddress: SocketAddress?
     /// Who made the request: ``Principal/anyone`` without credentials configured.
     public var principal: Principal = .anyone
 
+    /// The context of a request on `source`'s connection.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress

@@ -27,6 +27,7 @@ public struct AuthFile: Sendable, Equatable {
         public var name: String
         /// A bcrypt hash (users) or the SHA-256 of the token, 32 bytes (tokens).
         public var secret: Secret
+        /// What it may do.
         public var roles: Set<Role>
         /// Glob patterns (`*`, `?`) of the jobs this credential may push to; `nil`: any.
         public var jobs: [String]?
@@ -34,6 +35,7 @@ public struct AuthFile: Sendable, Equatable {
         /// ``AuthFile/perCredential``.
         public var rateLimit: WebConfig.RateLimit?
 
+        /// How the secret is stored: never in the clear.
         public enum Secret: Sendable, Equatable {
             case bcrypt(String)
             case sha256([UInt8])
@@ -46,15 +48,19 @@ public struct AuthFile: Sendable, Equatable {
         }
     }
 
+    /// `users`: HTTP basic auth, bcrypt hashes.
     public var users: [Credential] = []
+    /// `tokens`: bearer tokens, by their SHA-256.
     public var tokens: [Credential] = []
     /// `rate_limits.per_address`: pushes and ops from one IP address.
     public var perAddress: WebConfig.RateLimit?
     /// `rate_limits.per_credential`: pushes and ops by one user or token.
     public var perCredential: WebConfig.RateLimit?
 
+    /// No users, no tokens, no limits.
     public init() {}
 
+    /// Reads and checks the file at `path`.
     public static func load(path: String) throws(ConfigFileError) -> AuthFile {
         let text: String
         do {
@@ -65,6 +71,7 @@ public struct AuthFile: Sendable, Equatable {
         return try parse(text)
     }
 
+    /// Parses and checks the YAML of a credentials file (unknown keys refused).
     public static func parse(_ text: String) throws(ConfigFileError) -> AuthFile {
         var root = try StrictYAML.root(text)
         var file = AuthFile()

@@ -9,12 +9,14 @@ import Synchronization
 public struct Principal: Sendable, Equatable {
     /// The user or token name (never the secret).
     public var name: String
+    /// What it may do.
     public var roles: Set<Role>
     /// Glob patterns of the jobs it may push to; `nil`: any.
     public var jobs: [String]?
     /// Its own limit on pushes and ops (`rate_limit` in `--web.auth.file`).
     public var rateLimit: WebConfig.RateLimit?
 
+    /// A principal with these roles, jobs and limit.
     public init(name: String, roles: Set<Role>, jobs: [String]? = nil, rateLimit: WebConfig.RateLimit? = nil) {
         self.name = name
         self.roles = roles

@@ -2,8 +2,11 @@ import Yams
 
 /// A configuration file that cannot be used, with the reason: where (file, line) and what.
 public struct ConfigFileError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong, and where.
     public var message: String
+    /// An error with this message.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 

@@ -30,31 +30,40 @@ public struct WebConfig: Sendable, Equatable {
     /// `rate_limit`: one token bucket for every request (health checks excepted).
     public var rateLimit: RateLimit?
 
+    /// Plain HTTP, no users, no headers, no limit: an empty file.
     public init() {}
 
     /// One response header.
     public struct Header: Sendable, Equatable {
+        /// The header's name, as the toolkit allows it.
         public var name: String
+        /// Its value.
         public var value: String
     }
 
     /// `rate_limit`: `burst` requests at once, refilled one per `interval`.
     public struct RateLimit: Sendable, Equatable {
+        /// One token comes back per interval.
         public var intervalNanoseconds: Int64
+        /// Requests allowed at once (the bucket's size).
         public var burst: Int
     }
 
     /// `tls_server_config`.
     public struct TLS: Sendable, Equatable {
+        /// `cert_file`: the certificate chain (PEM), relative to the file's directory.
         public var certFile: String?
         /// `cert`: the certificate chain inline (PEM).
         public var cert: String?
+        /// `key_file`: the private key (PEM).
         public var keyFile: String?
         /// `key`: the private key inline (PEM). A secret: never logged nor shown.
         public var key: String?
+        /// `client_ca_file`: the CAs that sign client certificates (PEM).
         public var clientCAFile: String?
         /// `client_ca`: client CAs inline (PEM).
         public var clientCA: String?
+        /// `client_auth_type`.
         public var clientAuth: ClientAuth = .none
         /// `client_allowed_sans`: a verified client certificate must hold one of these SANs
         /// (DNS name, e-mail address, IP address or URI).
@@ -63,11 +72,14 @@ public struct WebConfig: Sendable, Equatable {
         public var cipherSuites: [UInt16] = []
         /// `curve_preferences`: IANA code points.
         public var curves: [UInt16] = []
+        /// `min_version` (TLS 1.2 by default, as the toolkit's).
         public var minVersion: Version = .tls12
+        /// `max_version`.
         public var maxVersion: Version = .tls13
         /// `prefer_server_cipher_suites`: read for compatibility; the server's order is used.
         public var preferServerCipherSuites = true
 
+        /// No TLS.
         public init() {}
 
         /// Any TLS setting given: the server speaks HTTPS (and then needs a certificate and key).
@@ -98,6 +110,7 @@ public struct WebConfig: Sendable, Equatable {
         case tls13 = "TLS13"
 
         var rank: Int { [.tls10, .tls11, .tls12, .tls13].firstIndex(of: self)! }
+        /// Older before newer.
         public static func < (a: Version, b: Version) -> Bool { a.rank < b.rank }
     }
 
