@@ -40,7 +40,11 @@ struct TLSTests {
             """
         try config.write(toFile: web, atomically: true, encoding: .utf8)
         return try await TestGateway.with(
-            { $0.webConfigFile = web },
+            {
+                $0.webConfigFile = web
+                // No watcher during the test: it calls reloadIfChanged() itself.
+                $0.securityReloadIntervalMs = 3_600_000
+            },
             body: { baseURL, server in
                 try await body(
                     baseURL.replacingOccurrences(of: "http://", with: "https://"),
