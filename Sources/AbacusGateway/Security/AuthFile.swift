@@ -40,12 +40,6 @@ public struct AuthFile: Sendable, Equatable {
             case bcrypt(String)
             case sha256([UInt8])
         }
-
-        /// May push to `job`.
-        public func mayPush(job: String) -> Bool {
-            guard let jobs else { return true }
-            return jobs.contains { Glob.matches($0, job) }
-        }
     }
 
     /// `users`: HTTP basic auth, bcrypt hashes.
@@ -59,17 +53,6 @@ public struct AuthFile: Sendable, Equatable {
 
     /// No users, no tokens, no limits.
     public init() {}
-
-    /// Reads and checks the file at `path`.
-    public static func load(path: String) throws(ConfigFileError) -> AuthFile {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigFileError("cannot read \(path): \(error.localizedDescription)")
-        }
-        return try parse(text)
-    }
 
     /// Parses and checks the YAML of a credentials file (unknown keys refused).
     public static func parse(_ text: String) throws(ConfigFileError) -> AuthFile {

@@ -35,14 +35,10 @@ public struct Principal: Sendable, Equatable {
 }
 
 /// Why a request is refused before it reaches its handler.
-struct AccessRefusal: Error, Equatable {
+struct AccessRefusal: Error {
     var status: Int
     var message: String
     var headers: [(String, String)] = []
-
-    static func == (a: AccessRefusal, b: AccessRefusal) -> Bool {
-        a.status == b.status && a.message == b.message && a.headers.elementsEqual(b.headers, by: ==)
-    }
 }
 
 /// The web configuration (`--web.config.file`) and the credentials file (`--web.auth.file`) in

@@ -88,9 +88,6 @@ public struct WebConfig: Sendable, Equatable {
                 || clientCA != nil || clientAuthGiven
         }
         var clientAuthGiven = false
-
-        /// The files this configuration reads, to notice when they change.
-        var files: [String] { [certFile, keyFile, clientCAFile].compactMap { $0 } }
     }
 
     /// `client_auth_type`, as Go's `tls.ClientAuthType`.
@@ -138,18 +135,6 @@ public struct WebConfig: Sendable, Equatable {
     static let curveNames: [String: UInt16] = [
         "CurveP256": 0x17, "CurveP384": 0x18, "CurveP521": 0x19, "X25519": 0x1D,
     ]
-
-    /// Reads and checks a web configuration file; relative paths in it are taken from its
-    /// directory.
-    public static func load(path: String) throws(ConfigFileError) -> WebConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigFileError("cannot read \(path): \(error.localizedDescription)")
-        }
-        return try parse(text, directory: (path as NSString).deletingLastPathComponent)
-    }
 
     /// Parses and checks the YAML of a web configuration file.
     public static func parse(_ text: String, directory: String) throws(ConfigFileError) -> WebConfig {
